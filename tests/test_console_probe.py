@@ -38,7 +38,7 @@ def test_probe_of_a_missing_file_says_so(services, worker, tmp_path: Path) -> No
     assert "nowhere.mp4: no such file." in out
 
 
-def test_a_number_answers_the_last_choices(services, worker, tmp_path: Path) -> None:
+def test_a_setting_changed_from_the_console_is_shown_back(services, worker, tmp_path: Path) -> None:
     out = run_script(services, ["/settings tone calm", "/settings tone"])
     assert "tone is now calm" in out
     assert "tone = calm" in out

@@ -1,0 +1,73 @@
+"""The outbox: what workers report reaches the chat once, even when delivery first fails."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.relay import DeliveryError, Envelope, Relay
+from core import outbox
+from core.messages import Progress, Reply
+from core.models import OutboxEvent
+
+
+class FlakyChat:
+    """A front whose first delivery fails, like a chat platform having a bad moment."""
+
+    front = "test"
+
+    def __init__(self, failures: int = 1) -> None:
+        self.failures = failures
+        self.sent: list[str] = []
+        self.edits: list[tuple[str, str]] = []
+
+    async def send(self, envelope: Envelope) -> str | None:
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryError("503 from the platform", retry_after=0)
+        self.sent.append(_text(envelope))
+        return f"m{len(self.sent)}"
+
+    async def edit(self, envelope: Envelope, message_id: str) -> None:
+        self.edits.append((message_id, _text(envelope)))
+
+
+def _text(envelope: Envelope) -> str:
+    message = envelope.message
+    return message.line() if isinstance(message, Progress) else message.text
+
+
+def test_an_event_is_delivered_once_even_when_the_first_attempt_fails(services) -> None:
+    with services.db.session() as session:
+        outbox.post(session, "test", "chat-1", Reply(text="render finished"))
+    chat = FlakyChat(failures=1)
+    relay = Relay(services, chat)
+    assert asyncio.run(relay.deliver_pending()) == 0
+    assert asyncio.run(relay.deliver_pending()) == 1
+    assert asyncio.run(relay.deliver_pending()) == 0
+    assert chat.sent == ["render finished"]
+    with services.db.session() as session:
+        event = session.scalar(select(OutboxEvent))
+        assert event.attempts == 1 and event.delivered_at is not None and event.platform_message_id == "m1"
+
+
+def test_progress_edits_one_message_in_place_and_skips_stale_updates(services) -> None:
+    from core.models import Job
+
+    with services.db.session() as session:
+        job = Job(kind="render", payload={}, reply_front="test", reply_chat="chat-1")
+        session.add(job)
+        session.flush()
+        outbox.progress(session, job, Progress(job_id=job.id, kind="render", percent=10))
+    chat = FlakyChat(failures=0)
+    relay = Relay(services, chat)
+    asyncio.run(relay.deliver_pending())
+    with services.db.session() as session:
+        job = session.get(Job, 1)
+        for percent in (40, 70):
+            outbox.progress(session, job, Progress(job_id=job.id, kind="render", percent=percent))
+    asyncio.run(relay.deliver_pending())
+    assert len(chat.sent) == 1 and "10%" in chat.sent[0]
+    assert [message_id for message_id, _ in chat.edits] == ["m1"]
+    assert "70%" in chat.edits[0][1]
