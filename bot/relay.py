@@ -7,6 +7,7 @@ backoff (or after the platform's retry-after), so nothing a worker reported is l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -70,10 +71,8 @@ class Relay:
                 await self.deliver_pending()
             except Exception:
                 log.exception("%s relay pass failed; trying again", self.deliverer.front)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
-            except TimeoutError:
-                pass
 
     async def deliver_pending(self) -> int:
         """Deliver what is due now; returns how many were delivered."""

@@ -32,7 +32,11 @@ class TaskSpec:
 _TASKS: dict[str, TaskSpec] = {}
 
 
-def task(kind: str, *, queue: str = DEFAULT_QUEUE, time_limit_s: float = 3600.0) -> Callable[[TaskFn], TaskFn]:
+def task(
+    kind: str, *, queue: str = DEFAULT_QUEUE, time_limit_s: float = 3600.0
+) -> Callable[[TaskFn], TaskFn]:
+    """Register a task function for a job kind, with the queue it runs on and its time limit."""
+
     def register(fn: TaskFn) -> TaskFn:
         _TASKS[kind] = TaskSpec(kind, fn, queue, time_limit_s)
         return fn
