@@ -1,0 +1,1 @@
+"""Publishing: connected accounts (OAuth, encrypted tokens) and uploads to YouTube and TikTok."""
