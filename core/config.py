@@ -63,16 +63,25 @@ class Settings(BaseSettings):
     groq_base_url: str = "https://api.groq.com"
     ollama_host: str = "http://localhost:11434"
     ollama_model: str = "qwen3:4b"
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)
 
     whisper_model: str = ""
     video_encoder: Literal["auto", "nvenc", "x264"] = "auto"
     secret_key: str = ""
 
-    job_lease_seconds: int = Field(default=60, ge=5)
+    job_lease_seconds: int = Field(default=60, ge=1)
     job_max_attempts: int = Field(default=3, ge=1)
     job_retry_base_seconds: float = Field(default=5.0, ge=0)
     max_input_mb: int = Field(default=2048, ge=1)
     max_input_minutes: int = Field(default=60, ge=1)
+
+    media_store: str = ""
+    s3_endpoint_url: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_region: str = "us-east-1"
+    celery_visibility_timeout: int = Field(default=7200, ge=60)
 
     @field_validator("workers")
     @classmethod
@@ -105,6 +114,15 @@ class Settings(BaseSettings):
     def _queue_url_known(cls, value: str) -> str:
         if value != "local" and not value.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
             raise ValueError("must be 'local' or a broker URL starting redis:// or amqp://")
+        return value
+
+    @field_validator("media_store")
+    @classmethod
+    def _media_store_known(cls, value: str) -> str:
+        if "://" in value and not value.startswith("s3://"):
+            raise ValueError("must be a local directory or s3://bucket/prefix")
+        if value.startswith("s3://") and not value.removeprefix("s3://").split("/", 1)[0]:
+            raise ValueError("s3:// needs a bucket name, e.g. s3://ettametta-media/prod")
         return value
 
     @field_validator("discord_guild_ids")
