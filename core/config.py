@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     celery_visibility_timeout: int = Field(default=7200, ge=60)
 
+    discovery_concurrency: int = Field(default=8, ge=1, le=64)
+    discovery_max_per_channel: int = Field(default=50, ge=1, le=500)
+    trending_cache_seconds: int = Field(default=1800, ge=0)
+    ytdlp_min_interval_seconds: float = Field(default=1.0, ge=0)
+    download_allow_private: bool = False
+    scheduler_lease_seconds: int = Field(default=30, ge=2)
+
     @field_validator("workers")
     @classmethod
     def _workers_not_negative(cls, value: int) -> int:
