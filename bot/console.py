@@ -58,16 +58,24 @@ class ConsoleFront:
         self._workspace_id: int | None = None
 
     async def send(self, envelope: Envelope) -> str | None:
-        self.show(envelope.message)
+        self.show(envelope.message, arrived=True)
         return envelope.key or str(envelope.event_id)
 
     async def edit(self, envelope: Envelope, message_id: str) -> None:
-        self.show(envelope.message)
+        self.show(envelope.message, arrived=True)
 
-    def show(self, message: Reply | Progress) -> None:
+    def show(self, message: Reply | Progress, *, arrived: bool = False) -> None:
+        """Print a message; one that arrived while the person types is printed above the prompt."""
+        if arrived and self.interactive:
+            self.stdout.write("\r\033[K")
+        self._print(self._render(message))
+        if arrived and self.interactive:
+            self.stdout.write(PROMPT + _typed_so_far())
+            self.stdout.flush()
+
+    def _render(self, message: Reply | Progress) -> str:
         if isinstance(message, Progress):
-            self._print(message.line())
-            return
+            return message.line()
         lines = [("Error: " if message.error else "") + message.text]
         for attachment in message.attachments:
             lines.append(f"  [{attachment.kind}] {attachment.path}")
@@ -76,7 +84,7 @@ class ConsoleFront:
             for number, choice in enumerate(message.choices, 1):
                 lines.append(f"  {number}) {choice.label}  ({choice.command})")
             lines.append("Answer with a number, or type a command.")
-        self._print("\n".join(lines))
+        return "\n".join(lines)
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -115,7 +123,12 @@ class ConsoleFront:
 
     async def handle(self, line: str) -> Reply:
         text = line.strip()
-        if text.isdigit() and self._choices:
+        if text.isdigit() and not self._choices:
+            reply = Reply(text="There is nothing to choose from right now; /help lists the commands.",
+                          error=True)
+            self.show(reply)
+            return reply
+        if text.isdigit():
             index = int(text) - 1
             if not 0 <= index < len(self._choices):
                 reply = Reply(text=f"Pick a number from 1 to {len(self._choices)}.", error=True)
@@ -153,3 +166,11 @@ class ConsoleFront:
                 select(Workspace.id).where(Workspace.front == FRONT, Workspace.external_id == WORKSPACE)
             )
         return self._workspace_id
+
+
+def _typed_so_far() -> str:
+    try:
+        import readline
+    except ImportError:
+        return ""
+    return readline.get_line_buffer()
