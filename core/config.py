@@ -71,6 +71,10 @@ class Settings(BaseSettings):
 
     whisper_model: str = ""
     video_encoder: Literal["auto", "nvenc", "x264"] = "auto"
+    gpu_slots: int = Field(default=2, ge=1)
+    x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                         "slower", "veryslow"] = "veryfast"
+    x264_crf: int = Field(default=21, ge=0, le=51)
     secret_key: str = ""
 
     job_lease_seconds: int = Field(default=60, ge=1)
