@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = ""
     s3_region: str = "us-east-1"
     celery_visibility_timeout: int = Field(default=7200, ge=60)
+    celery_queue_prefix: str = ""
 
     discovery_concurrency: int = Field(default=8, ge=1, le=64)
     discovery_max_per_channel: int = Field(default=50, ge=1, le=500)
