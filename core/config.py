@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_api_base_url: str = ""
     telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
 
     public_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
