@@ -23,4 +23,8 @@ class ChatFront(Protocol):
 def chat_fronts(services: Services) -> list[ChatFront]:
     """The fronts whose tokens are configured."""
     fronts: list[ChatFront] = []
+    if services.settings.telegram_token:
+        from bot.telegram import TelegramFront
+
+        fronts.append(TelegramFront(services))
     return fronts

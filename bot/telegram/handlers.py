@@ -1,0 +1,151 @@
+"""Telegram updates in, `run_text` calls through, replies out.
+
+Commands are typed lines parsed by the same parser as the console (a file's caption counts
+as a command line); buttons carry short keys that name the command they run; /start with a
+payload is a deep link that delivers waiting private messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Chat, Message, Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import CallbackContext
+
+from bot.telegram import uploads
+from bot.telegram.callers import FRONT, Callers
+from bot.telegram.codes import ChoiceTarget, choice_target, use_dm_code
+from bot.telegram.deliver import TelegramDeliverer
+from bot.telegram.sender import ReplySender
+from core import outbox
+from core.commands.registry import CommandError
+from core.identity import Caller, resolve
+from core.invoke import run_text
+from core.messages import Reply
+from core.models import OneTimeCode, OutboxKind
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER = 200
+WELCOME = ("Hi, I'm ettametta: I turn videos into shorts, propose titles and publish them. "
+           "/help lists the commands; attach a video with a command as its caption to work on it.")
+
+
+class Handlers:
+    def __init__(
+        self,
+        services: Services,
+        callers: Callers,
+        sender: ReplySender,
+        deliverer: TelegramDeliverer,
+        download_limit: int | None,
+    ) -> None:
+        self.services = services
+        self.callers = callers
+        self.sender = sender
+        self.deliverer = deliverer
+        self.download_limit = download_limit
+
+    async def on_command(self, update: Update, context: CallbackContext) -> None:
+        message = update.effective_message
+        if message is None or message.from_user is None:
+            return
+        text = (message.text or message.caption or "").strip()
+        head = text.split(maxsplit=1)[0] if text.startswith("/") else ""
+        if not head or not self._for_me(head, context):
+            return
+        if head.split("@", 1)[0].lower() == "/start":
+            await self.on_start(message, text)
+            return
+        caller = await self.callers.caller(message.chat, message.from_user)
+        attachments: list[str] = []
+        if uploads.has_file(message):
+            try:
+                path = await uploads.fetch(message, self.services.settings, self.download_limit)
+            except CommandError as exc:
+                await self.respond(message.chat, caller, Reply(text=str(exc), error=True), message.message_id)
+                return
+            attachments.append(str(path))
+        reply = await asyncio.to_thread(run_text, self.services, caller, text, attachments)
+        await self.respond(message.chat, caller, reply, message.message_id)
+
+    def _for_me(self, head: str, context: CallbackContext) -> bool:
+        """`/help@other_bot` in a group is meant for another bot."""
+        _, _, mention = head.partition("@")
+        return not mention or mention.lower() == (context.bot.username or "").lower()
+
+    async def on_start(self, message: Message, text: str) -> None:
+        """Plain /start greets; /start CODE (a deep link) also delivers what was waiting."""
+        payload = text.split(maxsplit=1)[1].strip() if " " in text else ""
+        await self.sender.send(str(message.chat.id), Reply(text=WELCOME))
+        if message.chat.type != Chat.PRIVATE or message.from_user is None:
+            return
+        user_ref = str(message.from_user.id)
+        event_id = await asyncio.to_thread(self._claim_code, payload, user_ref) if payload else None
+        delivered = await self.deliverer.deliver_waiting(user_ref, event_id)
+        if payload and not delivered:
+            await self.sender.send(user_ref, Reply(text="Nothing is waiting for you here any more."))
+
+    def _claim_code(self, code: str, user_ref: str) -> int | None:
+        with self.services.db.session() as session:
+            if not use_dm_code(session, code, user_ref):
+                return None
+            return session.get_one(OneTimeCode, code).data.get("event_id")
+
+    async def on_callback(self, update: Update, context: CallbackContext) -> None:
+        """A button press runs its command as the presser; the press is always answered."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message
+        target = await asyncio.to_thread(self._choice, query.data or "")
+        if message is None or target is None or target.chat != str(message.chat.id):
+            await query.answer("This button no longer works; run the command again.", show_alert=True)
+            return
+        caller = await self.callers.caller(message.chat, query.from_user)
+        reply = await asyncio.to_thread(run_text, self.services, caller, target.command)
+        if reply.error:
+            await query.answer(reply.text[:MAX_ANSWER], show_alert=True)
+            return
+        await query.answer(reply.text.splitlines()[0][:MAX_ANSWER] if reply.text else None)
+        await self.respond(message.chat, caller, reply, None)
+
+    def _choice(self, key: str) -> ChoiceTarget | None:
+        with self.services.db.session() as session:
+            return choice_target(session, key)
+
+    async def respond(self, chat: Chat, caller: Caller, reply: Reply, reply_to: int | None) -> None:
+        """Answer in the chat; private replies in a group go to the person's private chat."""
+        if reply.private and chat.type != Chat.PRIVATE:
+            await asyncio.to_thread(self._post_direct, caller, reply)
+            await self.sender.send(str(chat.id), Reply(text="I'm sending you that in a private chat."),
+                                   reply_to=reply_to)
+            return
+        try:
+            await self.sender.send(str(chat.id), reply, reply_to=reply_to)
+        except (RetryAfter, NetworkError) as exc:
+            log.info("reply to chat %s deferred to the outbox: %s", chat.id, exc)
+            await asyncio.to_thread(self._post_later, caller, reply)
+
+    def _post_direct(self, caller: Caller, reply: Reply) -> None:
+        with self.services.db.session() as session:
+            identity = resolve(session, caller)
+            outbox.post(session, FRONT, caller.user_ref, reply.model_copy(update={"private": True}),
+                        workspace_id=identity.workspace_id, kind=OutboxKind.direct)
+
+    def _post_later(self, caller: Caller, reply: Reply) -> None:
+        with self.services.db.session() as session:
+            identity = resolve(session, caller)
+            outbox.post(session, FRONT, caller.chat_ref, reply, workspace_id=identity.workspace_id)
+
+
+async def log_error(update: object, context: CallbackContext) -> None:
+    """PTB's error hook: handler failures are logged, never shown raw to users."""
+    error = context.error
+    if isinstance(error, TelegramError):
+        log.warning("Telegram API error while handling an update: %s", error)
+    else:
+        log.error("handling a Telegram update failed", exc_info=error)
