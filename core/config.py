@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    youtube_analytics_base_url: str = "https://youtubeanalytics.googleapis.com"
 
     tiktok_client_key: str = ""
     tiktok_client_secret: str = ""
@@ -98,6 +99,9 @@ class Settings(BaseSettings):
     ytdlp_min_interval_seconds: float = Field(default=1.0, ge=0)
     download_allow_private: bool = False
     scheduler_lease_seconds: int = Field(default=30, ge=2)
+    analytics_recent_hours: int = Field(default=48, ge=1)
+    analytics_recent_every_minutes: int = Field(default=60, ge=5)
+    analytics_daily_every_hours: int = Field(default=24, ge=1)
 
     @field_validator("workers")
     @classmethod
