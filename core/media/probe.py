@@ -25,6 +25,8 @@ class Stream:
     sample_rate: int | None = None
     channels: int | None = None
     duration_s: float | None = None
+    variable_rate: bool = False
+    cover_art: bool = False
 
     def describe(self) -> str:
         if self.kind == "video":
@@ -48,7 +50,7 @@ class MediaInfo:
 
     @property
     def video(self) -> Stream | None:
-        return next((s for s in self.streams if s.kind == "video"), None)
+        return next((s for s in self.streams if s.kind == "video" and not s.cover_art), None)
 
     @property
     def audio(self) -> Stream | None:
@@ -116,7 +118,15 @@ def _stream(raw: dict[str, Any]) -> Stream:
         sample_rate=_int(raw.get("sample_rate")),
         channels=_int(raw.get("channels")),
         duration_s=_float(raw.get("duration")),
+        variable_rate=kind == "video" and _variable(raw),
+        cover_art=bool((raw.get("disposition") or {}).get("attached_pic")),
     )
+
+
+def _variable(raw: dict[str, Any]) -> bool:
+    """Phone video often has a nominal rate far from its average: treat it as variable."""
+    nominal, average = _rate(raw.get("r_frame_rate")), _rate(raw.get("avg_frame_rate"))
+    return bool(nominal and average and abs(nominal - average) / nominal > 0.01)
 
 
 def _rotation(raw: dict[str, Any]) -> int:
