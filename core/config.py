@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     ytdlp_min_interval_seconds: float = Field(default=1.0, ge=0)
     download_allow_private: bool = False
     scheduler_lease_seconds: int = Field(default=30, ge=2)
+    scan_gather_seconds: float = Field(default=10.0, ge=0)
     analytics_recent_hours: int = Field(default=48, ge=1)
     analytics_recent_every_minutes: int = Field(default=60, ge=5)
     analytics_daily_every_hours: int = Field(default=24, ge=1)
