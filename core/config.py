@@ -53,12 +53,14 @@ class Settings(BaseSettings):
     google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    youtube_video_url: str = "https://www.youtube.com/shorts/{id}"
     youtube_analytics_base_url: str = "https://youtubeanalytics.googleapis.com"
 
     tiktok_client_key: str = ""
     tiktok_client_secret: str = ""
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_video_url: str = "https://www.tiktok.com/@{username}/video/{id}"
     tiktok_app_audited: bool = False
     upload_chunk_mb: int = Field(default=16, ge=5, le=64)
 
