@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 
 from telegram import BotCommand
+from telegram.error import RetryAfter
 from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
 
 from core.commands.registry import all_commands
 from core.config import Settings
@@ -55,6 +58,10 @@ def menu_commands() -> list[BotCommand]:
     return commands[:MAX_MENU_COMMANDS]
 
 
-def seconds(value: int | float | dt.timedelta) -> float:
-    """PTB gives retry_after as seconds or a timedelta depending on its settings."""
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait; PTB gives seconds or a timedelta (PTB_TIMEDELTA) and
+    warns about the change on each read, which says nothing to our users."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.relay import DeliveryError, Envelope
 from bot.telegram.callers import FRONT
-from bot.telegram.client import seconds
+from bot.telegram.client import retry_seconds
 from bot.telegram.codes import dm_code
 from bot.telegram.sender import ReplySender
 from core import outbox
@@ -59,7 +59,7 @@ class TelegramDeliverer:
                 return await self._send_private(envelope, message)
             return str((await self.sender.send(envelope.chat_ref, message)).message_id)
         except RetryAfter as exc:
-            raise DeliveryError(str(exc), seconds(exc.retry_after)) from exc
+            raise DeliveryError(str(exc), retry_seconds(exc)) from exc
         except Forbidden as exc:
             raise DeliveryError(f"the bot may not post in chat {envelope.chat_ref}: {exc.message}") from exc
 
@@ -73,7 +73,7 @@ class TelegramDeliverer:
         try:
             await self.bot.edit_message_text(text, chat_id=envelope.chat_ref, message_id=int(message_id))
         except RetryAfter as exc:
-            raise DeliveryError(str(exc), seconds(exc.retry_after)) from exc
+            raise DeliveryError(str(exc), retry_seconds(exc)) from exc
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise

@@ -232,8 +232,8 @@ class FakeTelegram:
         return self._store(params, text=params["text"])
 
     async def _api_sendVideo(self, params: dict[str, Any], uploads: dict[str, int]) -> Any:
-        return self._store(params, video=self._media(params, uploads, "video"),
-                           caption=params.get("caption", ""))
+        video = {**self._media(params, uploads, "video"), "width": 1080, "height": 1920, "duration": 8}
+        return self._store(params, video=video, caption=params.get("caption", ""))
 
     async def _api_sendDocument(self, params: dict[str, Any], uploads: dict[str, int]) -> Any:
         return self._store(params, document=self._media(params, uploads, "document"),
