@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check the machine and configuration, say what to fix")
     doctor.set_defaults(handler=cmd_doctor)
+
+    from bot.render_cli import add_parser as add_render
+
+    add_render(sub)
     return parser
 
 

@@ -87,6 +87,32 @@ def check_whisper(settings: Settings) -> list[Finding]:
     return [Finding("whisper model", Level.ok, f"bundled tiny.en at {path}")]
 
 
+def check_whisper_loads(settings: Settings) -> list[Finding]:
+    """Loading the model for real catches a corrupt download or a name that needs the network."""
+    from core.media.probe import MediaError
+    from core.media.transcribe import device, load_model
+
+    try:
+        load_model(settings.whisper_model)
+    except MediaError as exc:
+        return [Finding("whisper load", Level.fail, str(exc)[:300],
+                        "set WHISPER_MODEL to a local faster-whisper model directory, or unset it")]
+    where, compute = device()
+    return [Finding("whisper load", Level.ok, f"model loads ({where}, {compute})")]
+
+
+def check_encoder(settings: Settings) -> list[Finding]:
+    """The encoder renders will use; NVENC is tested with a real one-frame encode (cached)."""
+    from core.media.encoders import select
+
+    choice = select(settings)
+    if settings.video_encoder == "nvenc" and choice.name != "nvenc":
+        return [Finding("video encoder", Level.fail, choice.reason,
+                        "install the NVIDIA driver and give the container the GPU, or set "
+                        "VIDEO_ENCODER=auto (x264 fallback)")]
+    return [Finding("video encoder", Level.ok, choice.reason)]
+
+
 def check_data_dir(settings: Settings) -> list[Finding]:
     directory = settings.data_dir
     try:
@@ -152,7 +178,8 @@ def check_tokens(settings: Settings) -> list[Finding]:
 
 
 CHECKS: list[Check] = [
-    check_ffmpeg, check_fonts, check_whisper, check_data_dir, check_database, check_queue, check_tokens,
+    check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
+    check_database, check_queue, check_tokens,
 ]
 
 

@@ -14,6 +14,7 @@ from core.commands.registry import (
     command,
     get_command,
 )
+from core.media import encoders
 from core.messages import Reply
 from core.models import Lease, utcnow
 from core.services import Services
@@ -58,5 +59,6 @@ def status(inv: Invocation, svc: Services) -> Reply:
         f"{depth.get('running', 0)} running",
         f"Workers: {len(workers)} listening" + (f" on {', '.join(queues)}" if queues else ""),
         f"Scheduler: running in {scheduler.holder}" if scheduler else "Scheduler: not running",
+        f"Encoder: {encoders.select(svc.settings).reason}",
     ]
     return Reply(text="\n".join(lines))

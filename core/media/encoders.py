@@ -78,7 +78,7 @@ def nvenc_test_encode(ffmpeg: str = "ffmpeg") -> tuple[bool, str]:
                             "-i", "color=black:size=256x256:duration=0.1", "-frames:v", "1",
                             "-c:v", "h264_nvenc", "-f", "null", "-"], timeout=30)
     lines = [line for line in err.strip().splitlines() if line.strip()]
-    return code == 0, (lines[-1][:200] if lines else "")
+    return code == 0, (_after_tag(lines[0])[:200] if lines else "")
 
 
 @lru_cache(maxsize=1)
@@ -114,3 +114,8 @@ def _run(argv: list[str], timeout: float = 30) -> tuple[int, str, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return 1, "", str(exc)
     return done.returncode, done.stdout, done.stderr
+
+
+def _after_tag(line: str) -> str:
+    """`[h264_nvenc @ 0x55…] Cannot load libcuda.so.1` → `Cannot load libcuda.so.1`."""
+    return line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line
