@@ -23,6 +23,10 @@ class ChatFront(Protocol):
 def chat_fronts(services: Services) -> list[ChatFront]:
     """The fronts whose tokens are configured."""
     fronts: list[ChatFront] = []
+    if services.settings.discord_token:
+        from bot.discord import DiscordFront
+
+        fronts.append(DiscordFront(services))
     if services.settings.telegram_token:
         from bot.telegram import TelegramFront
 

@@ -1,0 +1,127 @@
+"""The outbox on Discord: results and failures posted, progress edited in place, DMs sent.
+
+Message ids are stored as "channel:message" so an edit needs no lookup. Short 429s are
+absorbed by discord.py's rate-limit buckets; longer ones (and anything else that fails)
+become a `DeliveryError`, so the outbox row stays and the relay tries again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import discord
+from sqlalchemy import select
+
+from bot.discord.identity import FRONT
+from bot.discord.posting import OPEN_DMS_HELP, DMClosed, channel_upload_limit, post_prepared, send_dm
+from bot.discord.render import prepare, progress_content
+from bot.relay import DeliveryError, Envelope
+from core.messages import Progress, Reply
+from core.models import Job, Member, OutboxEvent, OutboxKind
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+DM_RETRY_SECONDS = 600.0
+TOO_LARGE = 40005
+
+
+class DiscordDeliverer:
+    front = FRONT
+
+    def __init__(self, services: Services, client: discord.Client) -> None:
+        self.services = services
+        self.client = client
+
+    async def send(self, envelope: Envelope) -> str | None:
+        with _delivery_errors():
+            if envelope.kind is OutboxKind.direct:
+                return await self._direct(envelope)
+            channel = self._channel(envelope.chat_ref)
+            if isinstance(envelope.message, Progress):
+                message = await channel.send(content=progress_content(envelope.message))
+            else:
+                message = await self._post(channel, envelope.message)
+        return f"{message.channel.id}:{message.id}" if message else None
+
+    async def edit(self, envelope: Envelope, message_id: str) -> None:
+        channel_id, _, mid = message_id.partition(":")
+        message = self._channel(channel_id).get_partial_message(int(mid))
+        with _delivery_errors():
+            if isinstance(envelope.message, Progress):
+                await message.edit(content=progress_content(envelope.message))
+                return
+            text_only = envelope.message.model_copy(update={"attachments": []})
+            prepared = await asyncio.to_thread(prepare, self.services, text_only, 0)
+            kwargs = prepared.message()
+            kwargs.pop("files")
+            await message.edit(content=None, **kwargs)
+
+    def _channel(self, chat_ref: str) -> discord.abc.Messageable:
+        channel = self.client.get_channel(int(chat_ref))
+        return channel if channel is not None else self.client.get_partial_messageable(int(chat_ref))  # type: ignore[return-value]
+
+    async def _post(self, channel: discord.abc.Messageable, reply: Reply) -> discord.Message | None:
+        """Within the guild's known limit; if Discord still says too large, swap the biggest file."""
+        limit = channel_upload_limit(channel)
+        while True:
+            prepared = await asyncio.to_thread(prepare, self.services, reply, limit)
+            try:
+                return await post_prepared(self.services, channel.send, prepared)
+            except discord.HTTPException as exc:
+                if (exc.code != TOO_LARGE and exc.status != 413) or not prepared.uploads:
+                    raise
+                limit = max(upload.size for upload in prepared.uploads) - 1
+                log.info("Discord refused an upload as too large; trying with files under %d bytes", limit)
+
+    async def _direct(self, envelope: Envelope) -> str | None:
+        user_id = int(envelope.chat_ref)
+        user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+        reply = envelope.message
+        if isinstance(reply, Progress):
+            reply = Reply(text=reply.line())
+        try:
+            message = await send_dm(self.services, user, reply)
+        except DMClosed:
+            await self._tell_dms_closed(envelope)
+            raise DeliveryError("the member's DMs are closed (Discord 50007); will try again",
+                                DM_RETRY_SECONDS) from None
+        return f"{message.channel.id}:{message.id}" if message else None
+
+    async def _tell_dms_closed(self, envelope: Envelope) -> None:
+        """Once per message: say so where the person last worked with the bot."""
+        chat = await asyncio.to_thread(self._notice_chat, envelope)
+        if chat is None:
+            return
+        await self._channel(chat).send(
+            f"<@{envelope.chat_ref}> " + OPEN_DMS_HELP.format(
+                again="I'll keep the message and try again, or ask for it again."),
+            allowed_mentions=discord.AllowedMentions(users=True),
+        )
+
+    def _notice_chat(self, envelope: Envelope) -> str | None:
+        with self.services.db.session() as session:
+            event = session.get(OutboxEvent, envelope.event_id)
+            if event is None or event.attempts or event.workspace_id is None:
+                return None
+            return session.scalar(
+                select(Job.reply_chat)
+                .join(Member, Member.id == Job.requested_by)
+                .where(Member.workspace_id == event.workspace_id, Member.user_ref == envelope.chat_ref,
+                       Job.reply_front == FRONT, Job.reply_chat.is_not(None))
+                .order_by(Job.id.desc()).limit(1)
+            )
+
+
+@contextlib.contextmanager
+def _delivery_errors() -> Iterator[None]:
+    try:
+        yield
+    except discord.RateLimited as exc:
+        raise DeliveryError("Discord rate limit", exc.retry_after) from exc
+    except discord.HTTPException as exc:
+        retry_after = float(exc.response.headers.get("Retry-After", 0) or 0) if exc.status == 429 else None
+        raise DeliveryError(f"Discord said {exc.status} ({exc.code}): {exc.text}", retry_after) from exc

@@ -1,0 +1,55 @@
+"""A real discord.py client (our Discord front) against the fake Discord in tests/fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import yarl
+
+from bot.discord import DiscordFront
+from core.config import Settings
+from core.db import upgrade
+from core.services import Services
+from tests.conftest import make_settings
+from tests.fakes.discord_server import FakeDiscord
+from workers.bootstrap import build_services
+from workers.local import LocalDispatcher
+
+
+def point_discord_py_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py has no setting for its URLs: these two patches are the seam (PLATFORMS.md)."""
+    monkeypatch.setattr(discord.http.Route, "BASE", f"{fake.base}/api/v10")
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL(f"ws://127.0.0.1:{fake.port}/gateway"))
+
+
+def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    return make_settings(tmp_path, discord_token="fake-bot-token", **overrides)
+
+
+def discord_services(settings: Settings) -> Services:
+    upgrade(settings)
+    return build_services(settings, LocalDispatcher())
+
+
+@asynccontextmanager
+async def running_front(services: Services, **options: Any) -> AsyncIterator[DiscordFront]:
+    """The front logged in and ready, with its outbox relay running, as `ettametta run` has it."""
+    options.setdefault("min_edit_interval", 0.2)
+    options.setdefault("relay_interval", 0.05)
+    front = DiscordFront(services, guild_ready_timeout=0.05, **options)
+    await front.start()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(front.relay.run(stop))
+    try:
+        yield front
+    finally:
+        stop.set()
+        await relay
+        await front.stop()
