@@ -19,6 +19,8 @@ from core import outbox
 from core.messages import Reply
 from core.models import Job, JobState, Lease, utcnow
 
+MAX_GIVE_UPS = 20
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -30,36 +32,56 @@ class Claim:
     token: str
 
 
-def claim_next(session: Session, worker_id: str, queues: Sequence[str], lease_s: float) -> Claim | None:
-    """Take the oldest due job on these queues, or one whose worker's lease ran out."""
+def _due() -> Any:
     now = utcnow()
-    due = or_(
+    return or_(
         and_(Job.state == JobState.queued, Job.run_after <= now),
         and_(Job.state == JobState.running, Job.lease_until < now),
     )
-    query = select(Job).where(due, Job.queue.in_(queues)).order_by(Job.run_after, Job.id).limit(1)
+
+
+def _locking(session: Session, query: Any) -> Any:
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    job = session.scalar(query)
-    if job is None:
-        return None
-    return _take(session, job, worker_id, lease_s)
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def claim_next(session: Session, worker_id: str, queues: Sequence[str], lease_s: float) -> Claim | None:
+    """Take the oldest due job on these queues, or one whose worker's lease ran out."""
+    query = select(Job).where(_due(), Job.queue.in_(queues)).order_by(Job.run_after, Job.id).limit(1)
+    for _ in range(MAX_GIVE_UPS):
+        job = session.scalar(_locking(session, query))
+        if job is None:
+            return None
+        if not _gave_up(session, job):
+            return _take(session, job, worker_id, lease_s)
+    return None
 
 
 def claim_job(session: Session, job_id: int, worker_id: str, lease_s: float) -> Claim | None:
     """Take one named job if it is due (Celery delivers ids); None when it is not ours to run."""
-    now = utcnow()
-    query = select(Job).where(
-        Job.id == job_id,
-        or_(
-            and_(Job.state == JobState.queued, Job.run_after <= now),
-            and_(Job.state == JobState.running, Job.lease_until < now),
-        ),
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    job = session.scalar(query)
-    return None if job is None else _take(session, job, worker_id, lease_s)
+    job = session.scalar(_locking(session, select(Job).where(Job.id == job_id, _due())))
+    if job is None or _gave_up(session, job):
+        return None
+    return _take(session, job, worker_id, lease_s)
+
+
+def _gave_up(session: Session, job: Job) -> bool:
+    """A job whose worker vanished on its last allowed attempt fails instead of running again.
+
+    Without this, a job that kills its worker every time (out of memory, a hard time limit,
+    a crash in native code) would be re-claimed forever.
+    """
+    if job.state != JobState.running or job.attempts < job.max_attempts:
+        return False
+    job.state = JobState.failed
+    job.error = (f"its worker stopped on attempt {job.attempts} of {job.max_attempts} "
+                 "(killed, out of memory or over its time limit)")
+    job.finished_at, job.lease_until = utcnow(), None
+    session.flush()
+    outbox.reply_to_job(session, job, Reply(text=f"Job #{job.id} ({job.kind}) failed: {job.error}",
+                                            error=True))
+    return True
 
 
 def _take(session: Session, job: Job, worker_id: str, lease_s: float) -> Claim:

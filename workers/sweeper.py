@@ -1,0 +1,134 @@
+"""The background thread of a Celery worker: its heartbeat, and (in one worker) the sweeper.
+
+Celery messages can be lost where job rows cannot: the broker was down when a job was
+recorded, a worker died after re-queuing a retry but before sending it, or Redis keeps a
+dead worker's unacknowledged message until its visibility timeout. The worker holding the
+`celery:sweeper` lease re-sends the ids of jobs that are due but have not been taken up. A
+duplicate is harmless: the claim lets one delivery run the job and drops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from datetime import timedelta
+
+from celery import Celery
+from sqlalchemy import and_, or_, select
+
+from core import leases
+from core.config import Settings
+from core.db import Database
+from core.jobs import RENDER_GPU_QUEUE
+from core.models import Job, JobState, utcnow
+from workers import store
+from workers.local import HEARTBEAT_SECONDS
+
+log = logging.getLogger(__name__)
+
+SWEEPER_LEASE = "celery:sweeper"
+BATCH = 500
+_DATABASES: list[Database] = []
+
+
+def after_fork() -> None:
+    """Called in each forked pool process: drop the inherited pool without closing its sockets."""
+    for db in _DATABASES:
+        db.engine.dispose(close=False)
+
+
+class Sweeper:
+    def __init__(self, settings: Settings, app: Celery, queues: tuple[str, ...], name: str) -> None:
+        self.settings, self.app, self.queues, self.name = settings, app, queues, name
+        lease = settings.job_lease_seconds
+        self.interval = max(0.5, min(HEARTBEAT_SECONDS / 2, lease / 2))
+        self.stale_after = max(30.0, 3.0 * lease)
+        self.resend_after = max(60.0, 10.0 * lease)
+        self._sent: dict[tuple[int, int], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ettametta-sweeper", daemon=True)
+        self._db: Database | None = None
+        self._nvenc = ""
+
+    def start(self) -> None:
+        self._db = Database(self.settings)
+        _DATABASES.append(self._db)
+        if RENDER_GPU_QUEUE in self.queues:
+            self._nvenc = nvenc_report()
+            log.info("NVENC on this GPU worker: %s", self._nvenc)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        if self._db is not None:
+            with self._db.session() as session:
+                store.drop_heartbeat(session, f"worker:{self.name}")
+                store.drop_heartbeat(session, f"nvenc:{self.name}")
+                leases.release(session, SWEEPER_LEASE, self.name)
+            self._db.dispose()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.pass_once()
+            except Exception:
+                log.warning("worker heartbeat/sweep failed; trying again", exc_info=True)
+
+    def pass_once(self) -> int:
+        """Beat, and sweep if this worker holds the sweeper lease; returns how many ids were re-sent."""
+        assert self._db is not None
+        with self._db.session() as session:
+            store.heartbeat(session, f"worker:{self.name}", ",".join(self.queues), HEARTBEAT_SECONDS)
+            if self._nvenc:
+                store.heartbeat(session, f"nvenc:{self.name}", self._nvenc, HEARTBEAT_SECONDS)
+            if not leases.acquire(session, SWEEPER_LEASE, self.name, 3 * self.interval + 1):
+                return 0
+            lost = session.execute(self._lost_query()).all()
+        return self._resend(lost)
+
+    def _lost_query(self) -> object:
+        now = utcnow()
+        grace = timedelta(seconds=self.interval + 1)
+        return (
+            select(Job.id, Job.queue, Job.kind, Job.attempts)
+            .where(or_(
+                and_(Job.state == JobState.queued,
+                     Job.run_after < now - timedelta(seconds=self.stale_after)),
+                and_(Job.state == JobState.running, Job.lease_until < now - grace),
+            ))
+            .order_by(Job.run_after)
+            .limit(BATCH)
+        )
+
+    def _resend(self, lost: list[tuple[int, str, str, int]]) -> int:
+        from workers.celery_app import send
+
+        now = time.monotonic()
+        self._sent = {key: at for key, at in self._sent.items() if now - at < self.resend_after}
+        count = 0
+        for job_id, queue, kind, attempts in lost:
+            if (job_id, attempts) in self._sent:
+                continue
+            send(self.app, job_id, queue, kind)
+            self._sent[(job_id, attempts)] = now
+            count += 1
+        if count:
+            log.info("sweeper re-sent %d job(s) whose message was lost or whose worker died", count)
+        return count
+
+
+def nvenc_report() -> str:
+    """'ok' when ffmpeg can encode one frame with h264_nvenc here, else the reason (short)."""
+    argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+            "color=black:s=256x256:d=0.1", "-frames:v", "1", "-c:v", "h264_nvenc", "-f", "null", "-"]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable: {exc}"[:120]
+    if result.returncode == 0:
+        return "ok"
+    lines = result.stderr.strip().splitlines() or ["ffmpeg failed"]
+    return f"unavailable: {lines[-1]}"[:120]
