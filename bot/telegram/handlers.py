@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from telegram import Chat, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
@@ -16,6 +17,7 @@ from telegram.ext import CallbackContext
 
 from bot.telegram import uploads
 from bot.telegram.callers import FRONT, Callers
+from bot.telegram.client import retry_seconds
 from bot.telegram.codes import ChoiceTarget, choice_target, use_dm_code
 from bot.telegram.deliver import TelegramDeliverer
 from bot.telegram.sender import ReplySender
@@ -24,7 +26,7 @@ from core.commands.registry import CommandError
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
-from core.models import OneTimeCode, OutboxKind
+from core.models import OneTimeCode, OutboxKind, utcnow
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -128,7 +130,8 @@ class Handlers:
             await self.sender.send(str(chat.id), reply, reply_to=reply_to)
         except (RetryAfter, NetworkError) as exc:
             log.info("reply to chat %s deferred to the outbox: %s", chat.id, exc)
-            await asyncio.to_thread(self._post_later, caller, reply)
+            delay = retry_seconds(exc) if isinstance(exc, RetryAfter) else 0.0
+            await asyncio.to_thread(self._post_later, caller, reply, delay)
 
     def _post_direct(self, caller: Caller, reply: Reply) -> None:
         with self.services.db.session() as session:
@@ -136,10 +139,12 @@ class Handlers:
             outbox.post(session, FRONT, caller.user_ref, reply.model_copy(update={"private": True}),
                         workspace_id=identity.workspace_id, kind=OutboxKind.direct)
 
-    def _post_later(self, caller: Caller, reply: Reply) -> None:
+    def _post_later(self, caller: Caller, reply: Reply, delay: float) -> None:
+        """The relay delivers it once Telegram's retry_after has passed."""
         with self.services.db.session() as session:
             identity = resolve(session, caller)
-            outbox.post(session, FRONT, caller.chat_ref, reply, workspace_id=identity.workspace_id)
+            event = outbox.post(session, FRONT, caller.chat_ref, reply, workspace_id=identity.workspace_id)
+            event.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
 
 async def log_error(update: object, context: CallbackContext) -> None:

@@ -32,6 +32,7 @@ class Call:
     method: str
     params: dict[str, Any]
     uploads: dict[str, int] = field(default_factory=dict)
+    ok: bool = False
 
 
 class ApiError(Exception):
@@ -101,8 +102,8 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        if chat_id == user_id and text.startswith("/start"):
-            self.started_users.add(user_id)
+        if chat_id == user_id:
+            self.started_users.add(user_id)  # writing to a bot in private means having started it
         return self._push({"message": message})
 
     def send_document(self, chat_id: int, user_id: int, path: Path, caption: str) -> dict[str, Any]:
@@ -119,6 +120,7 @@ class FakeTelegram:
         return self._push({"callback_query": query})
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
+        """Requests made, answered or refused (`Call.ok` tells which)."""
         return [c for c in self.calls if (method is None or c.method == method)
                 and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
 
@@ -157,7 +159,8 @@ class FakeTelegram:
         except web.HTTPRequestEntityTooLarge:
             self.calls.append(Call(method, {}, {"too_large": request.content_length or 0}))
             return _answer(ApiError(413, "Request Entity Too Large"))
-        self.calls.append(Call(method, params, uploads))
+        call = Call(method, params, uploads)
+        self.calls.append(call)
         queued = self.failures.get(method)
         if queued:
             return _answer(queued.pop(0))
@@ -165,9 +168,11 @@ class FakeTelegram:
         if handler is None:
             return _answer(ApiError(404, "Not Found: method not found"))
         try:
-            return web.json_response({"ok": True, "result": await handler(params, uploads)})
+            result = await handler(params, uploads)
         except ApiError as exc:
             return _answer(exc)
+        call.ok = True
+        return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         file_id = Path(request.match_info["path"]).stem

@@ -25,9 +25,10 @@ class Running:
     services: Services
 
     def texts(self, chat_id: int) -> list[str]:
+        """What the chat now shows (requests the server refused don't count)."""
         return [c.params.get("text") or c.params.get("caption", "")
                 for c in self.fake.calls
-                if c.method.startswith("send") and str(c.params.get("chat_id")) == str(chat_id)]
+                if c.ok and c.method.startswith("send") and str(c.params.get("chat_id")) == str(chat_id)]
 
     async def said(self, chat_id: int, fragment: str, timeout: float = 15.0) -> str:
         return await self.fake.wait_for(

@@ -1,0 +1,68 @@
+"""Nothing is lost on Telegram: buttons outlive a restart, refused replies wait in the outbox,
+private answers never land in the group."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from telegram import Chat
+
+from core import jobs
+from core.identity import Caller
+from core.messages import Reply
+from core.models import Member, OutboxEvent, Workspace
+from tests.support.telegram import ADMIN, GROUP, VIEWER, telegram_front
+
+
+async def test_a_button_still_works_after_the_bot_restarts(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(GROUP, ADMIN, "/settings")
+        await tg.said(GROUP, "Settings of Creators")
+        tg.fake.send_text(GROUP, ADMIN, "/queue")
+        await tg.said(GROUP, "No jobs yet")
+        with tg.services.db.session() as session:
+            workspace = session.scalar(select(Workspace).where(Workspace.external_id == str(GROUP)))
+            member = session.scalar(select(Member).where(Member.user_ref == str(ADMIN)))
+            job_id = jobs.enqueue(session, "probe", {"path": "x.mp4"},
+                                  jobs.Origin(workspace.id, member.id, "telegram", str(GROUP))).id
+        tg.fake.send_text(GROUP, ADMIN, "/queue")
+        await tg.said(GROUP, f"#{job_id} probe — waiting")
+        call = tg.fake.sent("sendMessage", GROUP)[-1]
+        key = json.loads(call.params["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+        message_id = max(mid for (chat, mid) in tg.fake.messages if chat == GROUP)
+        old_messages = dict(tg.fake.messages)
+
+    async with telegram_front(services) as restarted:
+        restarted.fake.messages.update(old_messages)
+        restarted.fake.press(GROUP, ADMIN, message_id, key)
+        await restarted.said(GROUP, f"Job #{job_id} (probe) was cancelled before it started.")
+
+
+async def test_a_reply_refused_with_429_is_kept_and_delivered_later(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        tg.fake.send_text(GROUP, ADMIN, "/status")
+        await tg.said(GROUP, "Database:")
+
+        def delivered() -> OutboxEvent | None:
+            with tg.services.db.session() as session:
+                return session.scalar(select(OutboxEvent).where(OutboxEvent.delivered_at.is_not(None)))
+
+        event = await tg.fake.wait_for(delivered)
+        assert (event.delivered_at - event.created_at).total_seconds() >= 0.9, "after retry_after"
+        assert [c.ok for c in tg.fake.sent("sendMessage", GROUP)] == [False, True]
+
+
+async def test_a_private_answer_to_a_group_command_goes_to_the_private_chat(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(VIEWER, VIEWER, "/start")
+        await tg.said(VIEWER, "ettametta")
+        group = Chat(GROUP, Chat.SUPERGROUP, title="Creators")
+        caller = Caller(front="telegram", workspace_ref=str(GROUP), chat_ref=str(GROUP),
+                        user_ref=str(VIEWER), user_name="user22", workspace_name="Creators")
+        secret = Reply(text="Connect: https://auth/xyz", private=True)
+        await tg.front.handlers.respond(group, caller, secret, None)
+        await tg.said(GROUP, "I'm sending you that in a private chat.")
+        await tg.said(VIEWER, "Connect: https://auth/xyz")
+        assert not [t for t in tg.texts(GROUP) if "https://auth/xyz" in t]
