@@ -131,4 +131,6 @@ def _when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     ago = (utcnow() - moment).total_seconds()
-    return f" {format_duration(ago)} ago" if ago >= 0 else ""
+    if ago < 0:
+        return ""
+    return " just now" if ago < 5 else f" {format_duration(ago)} ago"
