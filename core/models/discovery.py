@@ -27,6 +27,7 @@ class Watch(CreatedAt, Base):
     reply_front: Mapped[str | None] = mapped_column(String(16))
     reply_chat: Mapped[str | None] = mapped_column(String(64))
     last_run_at: Mapped[datetime | None]
+    last_fired_at: Mapped[datetime | None]
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

@@ -1,0 +1,1 @@
+"""Discovery: sources behind one interface, scoring, candidates with history and rights."""

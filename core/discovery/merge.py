@@ -1,0 +1,115 @@
+"""Merging what sources found into candidates: one row per video and workspace, history kept.
+
+Every sighting adds a statistics reading, so velocity is measured between readings
+instead of guessed from a lifetime average; the candidate's score and rights basis are
+recomputed each time (an editor's `licensed` attestation is never overwritten).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.discovery.model import Found
+from core.discovery.scoring import Reading, score
+from core.models import Account, Candidate, CandidateStat, RightsBasis, utcnow
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Merged:
+    candidate: Candidate
+    new: bool
+
+
+def rights_basis(found: Found, owned_channels: set[str], current: str = "") -> RightsBasis:
+    if current == RightsBasis.licensed:
+        return RightsBasis.licensed
+    if found.channel_id and found.channel_id in owned_channels:
+        return RightsBasis.owned
+    if found.license == "creativeCommon":
+        return RightsBasis.creative_commons
+    return RightsBasis.none
+
+
+def owned_channels(session: Session, workspace_id: int) -> set[str]:
+    """Channels of the workspace's connected accounts: their videos are the workspace's own."""
+    return set(session.scalars(select(Account.external_id).where(Account.workspace_id == workspace_id)))
+
+
+def merge(session: Session, workspace_id: int, found: Sequence[Found]) -> list[Merged]:
+    """Upsert the videos into candidates (deduplicated by platform and id) with a new reading each."""
+    unique = list({(f.platform, f.external_id): f for f in found}.values())
+    owned = owned_channels(session, workspace_id)
+    merged: list[Merged] = []
+    for start in range(0, len(unique), CHUNK):
+        merged += _merge_chunk(session, workspace_id, unique[start:start + CHUNK], owned)
+    return merged
+
+
+def _merge_chunk(session: Session, workspace_id: int, chunk: list[Found], owned: set[str]) -> list[Merged]:
+    now = utcnow()
+    existing = {
+        (c.platform, c.external_id): c
+        for c in session.scalars(select(Candidate).where(
+            Candidate.workspace_id == workspace_id,
+            Candidate.external_id.in_([f.external_id for f in chunk])))
+    }
+    last = _latest_readings(session, [c.id for c in existing.values()])
+    results: list[Merged] = []
+    for item in chunk:
+        candidate = existing.get((item.platform, item.external_id))
+        is_new = candidate is None
+        if candidate is None:
+            candidate = Candidate(workspace_id=workspace_id, platform=item.platform,
+                                  external_id=item.external_id, first_seen_at=now, data={})
+            session.add(candidate)
+        history = [r for r in [last.get(candidate.id)] if r is not None] if not is_new else []
+        history.append(Reading(now, item.views))
+        _update(candidate, item, owned, history, now)
+        results.append(Merged(candidate, is_new))
+    session.flush()
+    session.add_all(
+        CandidateStat(candidate_id=m.candidate.id, taken_at=now, views=f.views, likes=f.likes,
+                      comments=f.comments)
+        for m, f in zip(results, chunk, strict=True)
+    )
+    return results
+
+
+def _update(candidate: Candidate, item: Found, owned: set[str], history: list[Reading],
+            now: datetime) -> None:
+    candidate.url = item.url
+    candidate.title = item.title[:300] or candidate.title
+    candidate.channel_id = item.channel_id or candidate.channel_id
+    candidate.channel_title = item.channel_title[:200] or candidate.channel_title
+    candidate.published_at = item.published_at or candidate.published_at
+    candidate.duration_s = item.duration_s if item.duration_s is not None else candidate.duration_s
+    candidate.license = item.license or candidate.license
+    candidate.thumbnail_url = item.thumbnail_url or candidate.thumbnail_url
+    candidate.rights_basis = rights_basis(item, owned, candidate.rights_basis)
+    candidate.last_seen_at = now
+    median = item.channel_median_views or (candidate.data or {}).get("channel_median_views")
+    result = score(item.views, item.likes, item.comments, candidate.published_at, median, history, now)
+    candidate.score = result.value
+    candidate.data = {
+        **(candidate.data or {}), "views": item.views, "velocity": result.velocity,
+        "velocity_measured": result.measured, "engagement": result.engagement,
+        "outlier": result.outlier, "channel_median_views": median, "live": item.live,
+    }
+
+
+def _latest_readings(session: Session, candidate_ids: list[int]) -> dict[int, Reading]:
+    if not candidate_ids:
+        return {}
+    latest = (select(func.max(CandidateStat.id))
+              .where(CandidateStat.candidate_id.in_(candidate_ids))
+              .group_by(CandidateStat.candidate_id))
+    rows = session.execute(select(CandidateStat.candidate_id, CandidateStat.taken_at, CandidateStat.views)
+                           .where(CandidateStat.id.in_(latest))).all()
+    return {cid: Reading(taken_at, views) for cid, taken_at, views in rows}

@@ -1,0 +1,150 @@
+"""The YouTube Data API client: the shipped static discovery document, re-rooted to configuration.
+
+`build_from_document` on Google's own document with `rootUrl` set to `GOOGLE_API_BASE_URL`
+gives the same code path for real use, proxies and the local fake. The client is
+synchronous (httplib2, not thread-safe), so each thread builds its own; every call first
+reserves its quota units (`core.quota.spend`) and a 403 `quotaExceeded` blocks the bucket
+until Google's reset.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import httplib2
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.errors import HttpError
+
+from core import quota
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 30
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
+
+
+class YouTubeError(Exception):
+    """An API call failed in a way the person should hear about (bad key, not found…)."""
+
+
+@lru_cache(maxsize=8)
+def rerooted_document(root_url: str) -> str:
+    """Google's shipped youtube v3 document with every root pointed at `root_url`."""
+    document = json.loads(get_static_doc("youtube", "v3"))
+    root = root_url.rstrip("/") + "/"
+    document["rootUrl"] = document["baseUrl"] = document["mtlsRootUrl"] = root
+    return json.dumps(document)
+
+
+class YouTubeApi:
+    """Quota-accounted YouTube calls for one workspace; safe to use from many threads."""
+
+    def __init__(self, services: Services, workspace_id: int | None) -> None:
+        settings = services.settings
+        if not settings.youtube_api_key:
+            raise YouTubeError("YouTube discovery needs YOUTUBE_API_KEY: set it in the bot's "
+                               "environment (a Google Cloud key with the YouTube Data API enabled).")
+        self._services = services
+        self._workspace_id = workspace_id
+        self._document = rerooted_document(settings.google_api_base_url)
+        self._key = settings.youtube_api_key
+        self._local = threading.local()
+
+    def _client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = build_from_document(self._document, developerKey=self._key,
+                                         http=httplib2.Http(timeout=TIMEOUT_S))
+            self._local.client = client
+        return client
+
+    def call(self, bucket: str, make: Callable[[Any], Any], units: int = 1) -> dict[str, Any]:
+        """Reserve `units` in `bucket`, then execute the request `make(client)` builds."""
+        with self._services.db.session() as session:
+            quota.spend(session, self._workspace_id, bucket, units)
+        try:
+            return make(self._client()).execute(num_retries=2)
+        except HttpError as exc:
+            raise self._translate(exc, bucket) from None
+
+    def _translate(self, exc: HttpError, bucket: str) -> Exception:
+        reason, message = _reason(exc)
+        if reason in QUOTA_REASONS and exc.resp.status in (403, 429):
+            with self._services.db.session() as session:
+                until = quota.mark_exhausted(session, self._workspace_id, bucket)
+            return quota.QuotaError(
+                f"YouTube says the {bucket} quota is used up; scans resume {quota.describe_resume(until)}.",
+                until)
+        if reason in {"keyInvalid", "forbidden", "accessNotConfigured"}:
+            return YouTubeError(f"YouTube refused the API key ({reason}): check YOUTUBE_API_KEY.")
+        return YouTubeError(f"YouTube answered {exc.resp.status} {reason or ''}: {message}".strip())
+
+    # -- the calls discovery makes ------------------------------------------------------------
+    def channels(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Up to 50 channels by id, with their uploads playlist (1 unit)."""
+        body = self.call(quota.YOUTUBE, lambda c: c.channels().list(
+            part="snippet,contentDetails", id=",".join(ids), maxResults=50))
+        return body.get("items", [])
+
+    def channel_by_handle(self, handle: str) -> dict[str, Any] | None:
+        body = self.call(quota.YOUTUBE, lambda c: c.channels().list(
+            part="snippet,contentDetails", forHandle=handle.lstrip("@")))
+        items = body.get("items", [])
+        return items[0] if items else None
+
+    def uploads(self, playlist_id: str, limit: int) -> list[str]:
+        """The newest video ids of an uploads playlist (1 unit per page of 50)."""
+        ids: list[str] = []
+        token: str | None = None
+        while len(ids) < limit:
+            page_size = min(50, limit - len(ids))
+            body = self.call(quota.YOUTUBE, lambda c, t=token, n=page_size: c.playlistItems().list(
+                part="contentDetails", playlistId=playlist_id, maxResults=n, pageToken=t))
+            ids += [item["contentDetails"]["videoId"] for item in body.get("items", [])]
+            token = body.get("nextPageToken")
+            if not token:
+                break
+        return ids[:limit]
+
+    def videos(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Statistics, duration and licence for up to 50 videos (1 unit)."""
+        body = self.call(quota.YOUTUBE, lambda c: c.videos().list(
+            part="snippet,statistics,contentDetails,status", id=",".join(ids), maxResults=50))
+        return body.get("items", [])
+
+    def trending(self, region: str, category: str | None, limit: int) -> list[dict[str, Any]]:
+        """The mostPopular chart for a region (and category), with full details (1 unit a page)."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        extra = {"videoCategoryId": category} if category else {}
+        while len(items) < limit:
+            body = self.call(quota.YOUTUBE, lambda c, t=token: c.videos().list(
+                part="snippet,statistics,contentDetails,status", chart="mostPopular",
+                regionCode=region, maxResults=min(50, limit), pageToken=t, **extra))
+            items += body.get("items", [])
+            token = body.get("nextPageToken")
+            if not token:
+                break
+        return items[:limit]
+
+    def search(self, query: str, limit: int) -> list[str]:
+        """Video ids matching a query: one call from the separate search bucket."""
+        body = self.call(quota.YOUTUBE_SEARCH, lambda c: c.search().list(
+            part="id", q=query, type="video", order="date", maxResults=min(50, limit)))
+        return [item["id"]["videoId"] for item in body.get("items", []) if "videoId" in item.get("id", {})]
+
+
+def _reason(exc: HttpError) -> tuple[str, str]:
+    try:
+        error = json.loads(exc.content.decode() or "{}").get("error", {})
+    except (ValueError, UnicodeDecodeError):
+        return "", str(exc)
+    errors = error.get("errors") or [{}]
+    return errors[0].get("reason", ""), error.get("message", "")
