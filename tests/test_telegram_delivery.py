@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -223,3 +224,37 @@ async def test_an_upload_over_50_mb_goes_whole_to_a_local_bot_api_server(service
         videos = tg.fake.sent("sendVideo", GROUP)
         assert [v.uploads["video"] for v in videos] == [51 * MB]
         assert "caption" not in videos[0].params
+
+
+async def test_a_proposal_shows_preview_thumbnail_and_a_keyboard(services, tmp_path) -> None:
+    preview = video(tmp_path / "preview.mp4", seconds=1, size="90x160", audio=False)
+    thumbnail = tmp_path / "thumb.png"
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(preview), "-frames:v", "1",
+                    str(thumbnail)], check=True)
+    titles = ["I cooked pasta in 4 minutes and this happened", "The lazy pasta trick",
+              "Pasta, but faster than delivery"]
+    reply = Reply(
+        text="Proposal #3 for render #7\nTitles:\n" + "\n".join(titles),
+        attachments=[Attachment(path=str(preview), kind="video", name="preview.mp4"),
+                     Attachment(path=str(thumbnail), kind="image", name="thumbnail.png")],
+        choices=[Choice(label=f"{n}: {t[:40]}", command=f"/pick 3 {n}", emoji=f"{n}\ufe0f\u20e3")
+                 for n, t in enumerate(titles, 1)]
+        + [Choice(label="Approve", command="/approve 3", emoji="✅"),
+           Choice(label="Reject", command="/reject 3", emoji="❌"),
+           Choice(label="New titles", command="/regenerate 3", emoji="🔁")],
+        subject="proposal:3",
+    )
+    async with telegram_front(services, relay=False) as tg:
+        tg.fake.send_text(GROUP, ADMIN, "/help")
+        await tg.said(GROUP, "Commands")
+        with tg.services.db.session() as session:
+            outbox.post(session, "telegram", str(GROUP), reply, workspace_id=_group_workspace(tg))
+        assert await tg.front.relay.deliver_pending() == 1
+        sent = [c.method for c in tg.fake.sent(chat_id=GROUP) if c.method.startswith("send")]
+        assert sent[-3:] == ["sendVideo", "sendPhoto", "sendMessage"]
+        message_id, buttons = _keyboard(tg, "Proposal #3")
+        markup = json.loads(tg.fake.sent("sendMessage", GROUP)[-1].params["reply_markup"])
+        rows = [[b["text"] for b in row] for row in markup["inline_keyboard"]]
+        assert rows[:3] == [[f"{n}\ufe0f\u20e3 {n}: {t[:40]}"] for n, t in enumerate(titles, 1)]
+        assert rows[3:] == [["✅ Approve", "❌ Reject", "🔁 New titles"]]
+        assert all(1 <= len(b["callback_data"].encode()) <= 64 for b in buttons)
