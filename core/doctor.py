@@ -177,9 +177,36 @@ def check_tokens(settings: Settings) -> list[Finding]:
     return findings
 
 
+def check_llm(settings: Settings) -> list[Finding]:
+    """Which backend writes titles, and whether it answers (proposals fall back to offline)."""
+    from core.ai import health
+
+    backend = settings.llm_backend
+    if backend == "offline":
+        return [Finding("LLM", Level.ok, "offline generator (LLM_BACKEND=offline)")]
+    findings: list[Finding] = []
+    if backend == "groq" and not settings.groq_api_key:
+        findings.append(Finding("LLM Groq", Level.warn, "LLM_BACKEND=groq but GROQ_API_KEY is not set",
+                                "set GROQ_API_KEY, or LLM_BACKEND=auto"))
+    elif backend in ("auto", "groq") and settings.groq_api_key:
+        problem = health.groq_problem(settings)
+        findings.append(Finding("LLM Groq", Level.warn if problem else Level.ok,
+                                problem or f"{settings.groq_model} answers",
+                                "check GROQ_API_KEY, GROQ_BASE_URL, GROQ_MODEL; titles fall back meanwhile"))
+    if backend == "ollama" or (backend == "auto" and not settings.groq_api_key):
+        problem = health.ollama_problem(settings)
+        absent_ok = backend == "auto" and problem is not None and problem.startswith("not running")
+        findings.append(Finding(
+            "LLM Ollama", Level.ok if absent_ok or not problem else Level.warn,
+            "not running; titles come from the offline generator" if absent_ok
+            else problem or f"{settings.ollama_model} at {settings.ollama_host} answers",
+            f"start `ollama serve` and `ollama pull {settings.ollama_model}`, or set OLLAMA_HOST"))
+    return findings
+
+
 CHECKS: list[Check] = [
     check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
-    check_database, check_queue, check_tokens,
+    check_database, check_queue, check_tokens, check_llm,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import jobs
+from core.ai import describe_plan
 from core.commands.registry import (
     CommandError,
     Invocation,
@@ -60,5 +61,6 @@ def status(inv: Invocation, svc: Services) -> Reply:
         f"Workers: {len(workers)} listening" + (f" on {', '.join(queues)}" if queues else ""),
         f"Scheduler: running in {scheduler.holder}" if scheduler else "Scheduler: not running",
         f"Encoder: {encoders.select(svc.settings).reason}",
+        f"LLM: {describe_plan(svc.settings)}",
     ]
     return Reply(text="\n".join(lines))
