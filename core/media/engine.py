@@ -60,6 +60,7 @@ class RenderResult:
     wall_s: float
     transcribe_s: float
     pass_s: float
+    speech: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -67,11 +68,9 @@ class RenderResult:
         return self.duration_s / self.wall_s if self.wall_s else 0.0
 
     def summary(self) -> str:
-        speech = (f"captions from {len(self.transcript)} words" if self.captions
-                  else "no captions" + (" (no speech found)" if not self.transcript else ""))
         text = (f"Rendered {self.duration_s:.1f} s at {self.width}x{self.height}, "
                 f"{self.size_bytes / 1_000_000:.1f} MB, {self.encoder}, "
-                f"{self.realtime_factor:.1f}x realtime, {speech}.")
+                f"{self.realtime_factor:.1f}x realtime, {self.speech}.")
         return " ".join([text, *self.notes])
 
 
@@ -94,9 +93,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         notes.append(f"Cut to {recipe.max_seconds / 60:.0f} min, the {recipe.target} limit.")
     duration = end - start
     timeline = [_clip(w, start, end) for w in words if w.end > start and w.start < end]
-    if recipe.captions.enabled and not timeline:
-        notes.append("No speech found, so no captions." if src.has_audio
-                     else "The video has no audio: no captions, a silent track was added.")
+    speech = _speech_note(src, recipe, timeline)
     targets.output.parent.mkdir(parents=True, exist_ok=True)
     choice = choice or encoders.select(settings)
     with tempfile.TemporaryDirectory(prefix="ettametta-render-") as work:
@@ -121,7 +118,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         targets=targets, duration_s=made.duration_s or duration, size_bytes=made.size_bytes,
         width=video.width or 0, height=video.height or 0, encoder=encoder, transcript=timeline,
         captions=ass is not None, start=start, end=end, wall_s=time.monotonic() - began,
-        transcribe_s=transcribe_s, pass_s=pass_s, notes=notes,
+        transcribe_s=transcribe_s, pass_s=pass_s, speech=speech, notes=notes,
     )
 
 
@@ -144,6 +141,16 @@ def _speech(src: Usable, recipe: Recipe, settings: Settings, start: float, end: 
         return words, moment.start, moment.end
     window = samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
     return transcribe(window, model_name=settings.whisper_model, offset=start), start, end
+
+
+def _speech_note(src: Usable, recipe: Recipe, timeline: list[Word]) -> str:
+    if not src.has_audio:
+        return "no captions (the video has no audio; a silent track was added)"
+    if not recipe.captions.enabled:
+        return "captions off"
+    if not timeline:
+        return "no captions (no speech found)"
+    return f"captions from {len(timeline)} words"
 
 
 def _clip(word: Word, start: float, end: float) -> Word:
