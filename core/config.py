@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    telegram_link_url: str = "https://t.me"
 
     public_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
