@@ -91,7 +91,7 @@ class TelegramDeliverer:
             if route.group_ref is None:
                 raise
         code = await asyncio.to_thread(self._code, envelope.event_id)
-        link = f"https://t.me/{self.bot.username}?start={code}"
+        link = f"{self.services.settings.telegram_link_url.rstrip('/')}/{self.bot.username}?start={code}"
         await self.bot.send_message(
             route.group_ref,
             f"{route.user_name}, I have a private message for you. Open {link} and press Start: "
