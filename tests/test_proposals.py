@@ -188,3 +188,23 @@ def test_a_render_that_has_not_finished_cannot_be_proposed(services) -> None:
     render_id = make_render(services, workspace_id, SPEECH, output_path=None)
     reply = say(services, EDITOR, f"/propose {render_id}")
     assert reply.error and "has not finished yet" in reply.text
+
+
+def test_a_regeneration_job_that_runs_twice_regenerates_once(services, proposal) -> None:
+    from core.proposals import making
+
+    with services.db.session() as session:
+        workspace_id = session.get_one(Proposal, proposal).workspace_id
+    first = making.regenerate(services, workspace_id, proposal, 2, "")
+    again = making.regenerate(services, workspace_id, proposal, 2, "")
+    assert first.generation == again.generation == 2 and first.options == again.options
+    with services.db.session() as session:
+        regenerations = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "proposal.regenerate")).all()
+    assert len(regenerations) == 1
+
+
+def test_a_decided_proposal_cannot_be_regenerated(services, proposal) -> None:
+    say(services, EDITOR, f"/reject {proposal}")
+    reply = say(services, EDITOR, f"/regenerate {proposal}")
+    assert reply.error and "already rejected by eddie" in reply.text
