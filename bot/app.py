@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.console import ConsoleFront
 from bot.fronts import ChatFront, chat_fronts
+from bot.oauth_web import oauth_routes
 from bot.web import WebServer
 from core.config import Settings
 from core.db import upgrade
@@ -45,7 +46,7 @@ async def serve(
     prepare_database(settings, services)
     pool = _start_pool(settings)
     fronts = await _start_fronts(services)
-    web = WebServer(services, tuple(route for front in fronts for route in front.web_routes))
+    web = WebServer(services, (oauth_routes, *(route for front in fronts for route in front.web_routes)))
     await web.start()
     stop = asyncio.Event()
     background = [asyncio.create_task(front.relay.run(stop)) for front in fronts]

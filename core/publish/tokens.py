@@ -15,23 +15,21 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core import outbox
 from core.config import Settings
-from core.jobs import RetryLater
 from core.messages import Reply
 from core.models import Account, Member
+from core.publish import oauth_google, oauth_tiktok
+from core.publish.oauth_types import RefreshRefused
 from core.services import Services
 
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_S = 300
-NETWORK_RETRY_S = 60.0
-HTTP_TIMEOUT_S = 30.0
 
 
 class TokenError(Exception):
@@ -88,7 +86,7 @@ def access_token(services: Services, account: Account | int) -> str:
     """A bearer token for the account, refreshed first when it expires within five minutes.
 
     Raises TokenError (account marked unhealthy, the connector told by DM) when the platform
-    refuses the refresh, and RetryLater when the platform could not be reached.
+    refuses the refresh, and core.jobs.RetryLater when the platform could not be reached.
     Opens its own short transactions; no network call happens while one is open.
     """
     if isinstance(services, Session):
@@ -130,73 +128,13 @@ def refresh(settings: Settings, platform: str, tokens: dict[str, Any]) -> dict[s
     refresh_token = tokens.get("refresh_token")
     if not refresh_token:
         raise TokenError("no refresh token was granted (connect again and allow offline access)")
-    if platform == "youtube":
-        return _refresh_google(settings, refresh_token)
-    if platform == "tiktok":
-        return _refresh_tiktok(settings, refresh_token)
-    raise TokenError(f"unknown platform {platform!r}")
-
-
-def _refresh_google(settings: Settings, refresh_token: str) -> dict[str, Any]:
-    from google.auth.exceptions import RefreshError, TransportError
-    from google.auth.transport.requests import Request
-    from google.oauth2.credentials import Credentials
-
-    credentials = Credentials(
-        token=None, refresh_token=refresh_token, token_uri=settings.google_token_uri,
-        client_id=settings.google_client_id, client_secret=settings.google_client_secret,
-    )
+    provider = {"youtube": oauth_google, "tiktok": oauth_tiktok}.get(platform)
+    if provider is None:
+        raise TokenError(f"unknown platform {platform!r}")
     try:
-        credentials.refresh(Request())
-    except RefreshError as exc:
-        if getattr(exc, "retryable", False):
-            raise RetryLater("Google's token service is not answering", NETWORK_RETRY_S) from None
-        raise TokenError(f"Google refused the refresh: {_google_reason(exc)}") from None
-    except TransportError:
-        raise RetryLater("Google's token service could not be reached", NETWORK_RETRY_S) from None
-    expiry = credentials.expiry.replace(tzinfo=UTC) if credentials.expiry else None
-    fresh: dict[str, Any] = {"access_token": credentials.token}
-    if expiry is not None:
-        fresh["expires_at"] = expiry.timestamp()
-    if credentials.refresh_token and credentials.refresh_token != refresh_token:
-        fresh["refresh_token"] = credentials.refresh_token
-    return fresh
-
-
-def _google_reason(exc: Exception) -> str:
-    data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
-    code = data.get("error", "")
-    if code == "invalid_grant":
-        return ("access was revoked or expired (apps in Google's \"Testing\" mode lose it after 7 days)")
-    return str(code or "the token was not accepted")
-
-
-def _refresh_tiktok(settings: Settings, refresh_token: str) -> dict[str, Any]:
-    form = {
-        "client_key": settings.tiktok_client_key, "client_secret": settings.tiktok_client_secret,
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-    }
-    try:
-        response = httpx.post(f"{settings.tiktok_api_base_url.rstrip('/')}/v2/oauth/token/", data=form,
-                              timeout=HTTP_TIMEOUT_S)
-    except httpx.HTTPError:
-        raise RetryLater("TikTok's token service could not be reached", NETWORK_RETRY_S) from None
-    if response.status_code >= 500 or response.status_code == 429:
-        raise RetryLater(f"TikTok's token service answered {response.status_code}", NETWORK_RETRY_S)
-    body = _json(response)
-    if response.status_code >= 400 or body.get("error") or not body.get("access_token"):
-        reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
-        raise TokenError(f"TikTok refused the refresh: {reason}")
-    return {key: body[key] for key in ("access_token", "refresh_token", "expires_in",
-                                       "refresh_expires_in", "scope", "open_id") if key in body}
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return provider.refresh(settings, refresh_token)
+    except RefreshRefused as exc:
+        raise TokenError(str(exc)) from None
 
 
 def mark_unhealthy(services: Services, account_id: int, reason: str) -> None:
@@ -212,16 +150,23 @@ def mark_unhealthy(services: Services, account_id: int, reason: str) -> None:
         if first_time and account.connected_by is not None:
             member = session.get(Member, account.connected_by)
             if member is not None:
-                outbox.direct(session, member, reconnect_reply(account, reason))
+                outbox.direct(session, member, reconnect_reply(session, services.settings, account, reason))
 
 
-def reconnect_reply(account: Account, reason: str) -> Reply:
-    return Reply(
-        text=(f"I can no longer use the {account.platform} account {describe(account)}: {reason}. "
-              f"Publishing to it is paused until you reconnect it: run /connect {account.platform} "
-              "and follow the link I send you."),
-        subject=f"account:{account.id}",
-    )
+def reconnect_reply(session: Session, settings: Settings, account: Account, reason: str) -> Reply:
+    """The DM to the connector: what broke, and a fresh link (or /connect when it can't make one)."""
+    from core.publish import oauth
+
+    text = (f"I can no longer use the {account.platform} account {describe(account)}: {reason}. "
+            "Publishing to it is paused until you reconnect it")
+    try:
+        link = oauth.begin(session, settings, account.platform, account.workspace_id, account.connected_by)
+    except oauth.ConnectFailed:
+        text += f": run /connect {account.platform}."
+    else:
+        text += (f" with this link (valid 10 minutes; /connect {account.platform} makes a new one):\n"
+                 f"{link}")
+    return Reply(text=text, subject=f"account:{account.id}")
 
 
 def describe(account: Account) -> str:

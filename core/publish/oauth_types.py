@@ -1,0 +1,21 @@
+"""Small types shared by the platforms' OAuth modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ConnectFailed(Exception):
+    """Connecting did not work; the message tells the person what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class RemoteIdentity:
+    """Who the token belongs to on the platform: a channel id or a TikTok open_id, and a name."""
+
+    external_id: str
+    name: str
+
+
+class RefreshRefused(Exception):
+    """The platform refused to refresh the token: only reconnecting helps."""

@@ -1,0 +1,81 @@
+"""Publishing test helpers: people, an approved proposal with a real rendered file, accounts, messages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.identity import Caller, resolve
+from core.invoke import run_text
+from core.messages import Reply
+from core.models import Account, Member, OutboxEvent, OutboxKind, Proposal, Render, Role, Source, utcnow
+from core.publish import tokens
+from core.services import Services
+
+WORKSPACE = "guild-1"
+CHANNEL = "approvals"
+
+
+def caller(user: str = "alice", *, admin: bool = False) -> Caller:
+    return Caller(front="console", workspace_ref=WORKSPACE, chat_ref=CHANNEL, user_ref=user,
+                  user_name=user.title(), workspace_name="Test", platform_admin=admin)
+
+
+def person(services: Services, user: str = "alice", role: Role = Role.editor) -> tuple[int, int]:
+    """(workspace id, member id) of a member with the given role."""
+    with services.db.session() as session:
+        identity = resolve(session, caller(user))
+        session.get_one(Member, identity.member_id).role = int(role)
+    return identity.workspace_id, identity.member_id
+
+
+def run(services: Services, line: str, user: str = "alice") -> Reply:
+    return run_text(services, caller(user), line)
+
+
+def approved_proposal(services: Services, workspace_id: int, path: Path, *, title: str = "A clip",
+                      member_id: int | None = None) -> int:
+    with services.db.session() as session:
+        source = Source(workspace_id=workspace_id, kind="file", uri=path.name, local_path=str(path),
+                        rights_basis="owned", attested_by=member_id, attested_at=utcnow())
+        session.add(source)
+        session.flush()
+        render = Render(workspace_id=workspace_id, source_id=source.id, state="done",
+                        output_path=str(path), size_bytes=path.stat().st_size)
+        session.add(render)
+        session.flush()
+        proposal = Proposal(workspace_id=workspace_id, render_id=render.id, state="approved",
+                            options=[{"title": title}], chosen_index=0, description="Made with ettametta.",
+                            hashtags=["shorts", "test"], attribution="", decided_by=member_id,
+                            decided_at=utcnow(), reply_front="console", reply_chat=CHANNEL)
+        session.add(proposal)
+        session.flush()
+        return proposal.id
+
+
+def account(services: Services, workspace_id: int, member_id: int, platform: str, token_dict: dict,
+            *, external_id: str = "ext-1", name: str = "My Channel") -> int:
+    with services.db.session() as session:
+        row = Account(workspace_id=workspace_id, platform=platform, external_id=external_id, name=name,
+                      connected_by=member_id, scopes=["video.upload"])
+        session.add(row)
+        session.flush()
+        tokens.store_tokens(session, row, token_dict)
+        return row.id
+
+
+def expire_access_token(services: Services, account_id: int) -> None:
+    with services.db.session() as session:
+        row = session.get_one(Account, account_id)
+        current = tokens.load_tokens(services.settings, row)
+        tokens.store_tokens(session, row, {**current, "expires_at": time.time() - 1})
+
+
+def messages(services: Services, chat_ref: str, kind: str | None = None) -> list[str]:
+    with services.db.session() as session:
+        query = select(OutboxEvent).where(OutboxEvent.chat_ref == chat_ref).order_by(OutboxEvent.id)
+        if kind:
+            query = query.where(OutboxEvent.kind == OutboxKind(kind))
+        return [event.payload["text"] for event in session.scalars(query)]
