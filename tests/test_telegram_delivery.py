@@ -138,9 +138,13 @@ async def test_a_private_message_waits_for_start_behind_a_deep_link(services) ->
         notice = await tg.said(GROUP, "I have a private message for you")
         assert "https://x/y" not in notice, "the private content never goes to the group"
         code = re.search(r"t\.me/ettametta_test_bot\?start=([A-Za-z0-9_-]{1,64}) ", notice).group(1)
-        with tg.services.db.session() as session:
-            event = session.get_one(OutboxEvent, event_id)
-            assert event.delivered_at is None and "deep link" in event.last_error
+
+        def waiting() -> bool:
+            with tg.services.db.session() as session:
+                event = session.get_one(OutboxEvent, event_id)
+                return event.delivered_at is None and "deep link" in (event.last_error or "")
+
+        await tg.fake.wait_for(waiting)
 
         tg.fake.send_text(VIEWER, VIEWER, f"/start {code}")
         await tg.said(VIEWER, "Your YouTube link: https://x/y")
