@@ -41,16 +41,8 @@ def decide(
 ) -> Proposal:
     """Approve or reject in one conditional UPDATE; exactly one of concurrent deciders wins."""
     now = utcnow()
-    won = session.execute(
-        update(Proposal)
-        .where(open_condition(proposal_id, workspace_id, now))
-        .values(state=state, decided_by=member_id, decided_at=now, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        raise CommandError(why_closed(session, workspace_id, proposal_id))
-    proposal = get(session, workspace_id, proposal_id)
-    session.refresh(proposal)
+    proposal = _update_open(session, workspace_id, proposal_id, now,
+                            state=state, decided_by=member_id, decided_at=now, **values)
     verb = "approve" if state is ProposalState.approved else "reject"
     audit.record(session, f"proposal.{verb}", workspace_id=workspace_id, member_id=member_id,
                  subject=f"proposal:{proposal_id}", render_id=proposal.render_id,
@@ -61,9 +53,18 @@ def decide(
 def edit(session: Session, workspace_id: int, proposal_id: int, member_id: int, action: str,
          **values: Any) -> Proposal:
     """Change a pending proposal (custom title, description); refused once it is decided."""
+    proposal = _update_open(session, workspace_id, proposal_id, utcnow(), **values)
+    audit.record(session, f"proposal.{action}", workspace_id=workspace_id, member_id=member_id,
+                 subject=f"proposal:{proposal_id}", **{k: v for k, v in values.items() if k != "data"})
+    return proposal
+
+
+def _update_open(session: Session, workspace_id: int, proposal_id: int, now: datetime,
+                 **values: Any) -> Proposal:
+    """One conditional UPDATE; if the row was no longer open, the person is told why."""
     changed = session.execute(
         update(Proposal)
-        .where(open_condition(proposal_id, workspace_id, utcnow()))
+        .where(open_condition(proposal_id, workspace_id, now))
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -71,8 +72,6 @@ def edit(session: Session, workspace_id: int, proposal_id: int, member_id: int, 
         raise CommandError(why_closed(session, workspace_id, proposal_id))
     proposal = get(session, workspace_id, proposal_id)
     session.refresh(proposal)
-    audit.record(session, f"proposal.{action}", workspace_id=workspace_id, member_id=member_id,
-                 subject=f"proposal:{proposal_id}", **{k: v for k, v in values.items() if k != "data"})
     return proposal
 
 
