@@ -16,6 +16,7 @@ from bot.console import ConsoleFront
 from bot.fronts import ChatFront, chat_fronts
 from bot.oauth_web import oauth_routes
 from bot.web import WebServer
+from core import scheduler
 from core.config import Settings
 from core.db import upgrade
 from core.services import Services
@@ -45,6 +46,8 @@ async def serve(
     services = build_services(settings)
     prepare_database(settings, services)
     pool = _start_pool(settings)
+    schedules = scheduler.Scheduler(services)
+    schedules.start()
     fronts = await _start_fronts(services)
     web = WebServer(services, (oauth_routes, *(route for front in fronts for route in front.web_routes)))
     await web.start()
@@ -63,6 +66,8 @@ async def serve(
         for front in fronts:
             await front.stop()
         await web.stop()
+        await asyncio.to_thread(schedules.stop)
+        scheduler.shutdown_writers()
         if pool is not None:
             await asyncio.to_thread(pool.stop)
         services.db.dispose()
