@@ -29,7 +29,9 @@ def services(tmp_path: Path) -> Iterator[Services]:
     built.db.dispose()
 
 
-async def test_the_bot_connects_and_registers_every_command_once(fake: FakeDiscord, services: Services) -> None:
+async def test_the_bot_connects_and_registers_every_command_once(
+    fake: FakeDiscord, services: Services
+) -> None:
     async with running_front(services) as front:
         assert front.client.is_ready()
         assert fake.identified == 1

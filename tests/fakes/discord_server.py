@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
@@ -60,7 +60,9 @@ class FakeInteraction:
 
 
 class FakeDiscord:
-    def __init__(self, *, guild_upload_limit: int = 10 * MiB, interaction_upload_limit: int = 10 * MiB) -> None:
+    def __init__(
+        self, *, guild_upload_limit: int = 10 * MiB, interaction_upload_limit: int = 10 * MiB
+    ) -> None:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.bot = FakeUser(APP_ID, "ettametta")
         self.users: dict[int, FakeUser] = {}
@@ -87,8 +89,9 @@ class FakeDiscord:
         return user
 
     def add_file(self, name: str, data: bytes) -> str:
-        self.files[name] = data
-        return f"{self.base}/files/{name}"
+        key = str(next(self._ids))
+        self.files[key] = data
+        return f"{self.base}/files/{key}/{quote(name, safe='')}"
 
     @property
     def base(self) -> str:
@@ -97,7 +100,7 @@ class FakeDiscord:
     async def start(self) -> None:
         app = web.Application(client_max_size=256 * MiB)
         app.router.add_get("/gateway", self._gateway)
-        app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/files/{key}/{name}", self._file)
         api = "/api/v10"
         routes = [
             ("GET", "/users/@me", self._me),
@@ -145,7 +148,7 @@ class FakeDiscord:
         resolved: dict[str, Any] = {}
         for key, (filename, body) in (attachments or {}).items():
             attachment_id = str(next(self._ids))
-            url = self.add_file(f"{attachment_id}-{filename}", body)
+            url = self.add_file(filename, body)
             resolved[attachment_id] = {"id": attachment_id, "filename": filename, "size": len(body),
                                        "url": url, "proxy_url": url, "content_type": "video/mp4"}
             data["options"].append({"name": key, "type": types[key], "value": attachment_id})
@@ -234,7 +237,8 @@ class FakeDiscord:
         await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
     def _ready(self) -> dict[str, Any]:
-        return {"v": 10, "user": self.bot.payload(bot=True), "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+        return {"v": 10, "user": self.bot.payload(bot=True),
+                "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
                 "session_id": "fake-session", "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
                 "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
 
@@ -242,7 +246,8 @@ class FakeDiscord:
         members = [self._member(u) for u in [self.bot, *self.users.values()]]
         return {
             "id": str(GUILD_ID), "name": "Creators", "owner_id": str(self.bot.id), "icon": None,
-            "roles": [self._role(GUILD_ID, "@everyone", "2048", 0), self._role(ADMIN_ROLE_ID, "admins", "8", 2),
+            "roles": [self._role(GUILD_ID, "@everyone", "2048", 0),
+                      self._role(ADMIN_ROLE_ID, "admins", "8", 2),
                       self._role(EDITOR_ROLE_ID, "editors", "2048", 1)],
             "members": members, "member_count": len(members), "channels": [self._channel(CHANNEL_ID)],
             "emojis": [], "stickers": [], "features": [], "premium_tier": 0, "large": False,
@@ -278,14 +283,15 @@ class FakeDiscord:
                                       self.interaction_upload_limit)
         self.interactions[interaction.id] = interaction
         payload: dict[str, Any] = {
-            "id": str(interaction.id), "application_id": str(APP_ID), "type": kind, "token": interaction.token,
-            "version": 1, "data": data, "channel_id": str(interaction.channel_id), "locale": "en-US",
+            "id": str(interaction.id), "application_id": str(APP_ID), "type": kind,
+            "token": interaction.token, "version": 1, "data": data,
+            "channel_id": str(interaction.channel_id), "locale": "en-US",
             "attachment_size_limit": interaction.attachment_size_limit, "entitlements": [],
             "app_permissions": "2048", "authorizing_integration_owners": {}, "context": 1 if dm else 0,
         }
         if dm:
             payload["user"] = user.payload()
-            payload["channel"] = {"id": str(interaction.channel_id), "type": 1, "recipients": [user.payload()]}
+            payload["channel"] = self._dm_channel(user)
         else:
             member = self._member(user)
             member["permissions"] = self._permissions(user)
@@ -414,8 +420,7 @@ class FakeDiscord:
         user = self.users.get(int((await request.json())["recipient_id"]))
         if user is None:
             return _error(404, 10013, "Unknown User")
-        return _json({"id": str(self.dm_channel_id(user)), "type": 1, "recipients": [user.payload()],
-                      "last_message_id": None})
+        return _json(self._dm_channel(user))
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user = self.users.get(int(request.match_info["user"]))
@@ -428,10 +433,14 @@ class FakeDiscord:
         user = next((u for u in self.users.values() if self.dm_channel_id(u) == channel_id), None)
         if user is None:
             return _error(404, 10003, "Unknown Channel")
-        return _json({"id": str(channel_id), "type": 1, "recipients": [user.payload()], "last_message_id": None})
+        return _json(self._dm_channel(user))
+
+    def _dm_channel(self, user: FakeUser) -> dict[str, Any]:
+        return {"id": str(self.dm_channel_id(user)), "type": 1, "recipients": [user.payload()],
+                "last_message_id": None}
 
     async def _file(self, request: web.Request) -> web.Response:
-        data = self.files.get(request.match_info["name"])
+        data = self.files.get(request.match_info["key"])
         return web.Response(body=data) if data is not None else web.Response(status=404)
 
     # --- messages ----------------------------------------------------------------------------
@@ -450,7 +459,9 @@ class FakeDiscord:
         self.messages[message_id] = message
         return message
 
-    def _apply_edit(self, message: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+    def _apply_edit(
+        self, message: dict[str, Any], body: dict[str, Any], files: list[tuple[str, bytes]]
+    ) -> None:
         if message.get("attachments") or message.get("embeds") or message.get("content"):
             message["edited_timestamp"] = _now()
             self.edits.append(int(message["id"]))
@@ -460,7 +471,7 @@ class FakeDiscord:
         if files or "attachments" in body:
             message["attachments"] = [
                 {"id": str(next(self._ids)), "filename": name, "size": len(data),
-                 "url": self.add_file(f"{message['id']}-{name}", data), "proxy_url": ""}
+                 "url": self.add_file(name, data), "proxy_url": ""}
                 for name, data in files
             ]
 
