@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +156,13 @@ class Settings(BaseSettings):
         for part in filter(None, (p.strip() for p in value.split(","))):
             if not part.isdigit():
                 raise ValueError("must be a comma-separated list of numeric guild ids")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_charset(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
     @model_validator(mode="after")

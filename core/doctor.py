@@ -177,6 +177,21 @@ def check_tokens(settings: Settings) -> list[Finding]:
     return findings
 
 
+def check_telegram(settings: Settings) -> list[Finding]:
+    """How the Telegram front will receive updates and how big an upload it may send."""
+    if not settings.telegram_token:
+        return []
+    limit = "2000 MB (self-hosted Bot API server)" if settings.telegram_api_base_url else "50 MB"
+    if not settings.telegram_webhook_url:
+        return [Finding("Telegram", Level.ok, f"long polling; uploads up to {limit}")]
+    if not settings.telegram_webhook_url.startswith("https://"):
+        return [Finding("Telegram", Level.warn,
+                        "TELEGRAM_WEBHOOK_URL is not https: Telegram will refuse it",
+                        "put a TLS proxy in front of WEB_PORT and give its https:// URL")]
+    return [Finding("Telegram", Level.ok, f"webhook {settings.telegram_webhook_url} served on "
+                    f"{settings.web_host}:{settings.web_port}; uploads up to {limit}")]
+
+
 def check_llm(settings: Settings) -> list[Finding]:
     """Which backend writes titles, and whether it answers (proposals fall back to offline)."""
     from core.ai import health
@@ -206,7 +221,7 @@ def check_llm(settings: Settings) -> list[Finding]:
 
 CHECKS: list[Check] = [
     check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
-    check_database, check_queue, check_tokens, check_llm,
+    check_database, check_queue, check_tokens, check_telegram, check_llm,
 ]
 
 

@@ -8,9 +8,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.fronts import chat_fronts
 from bot.telegram import TelegramFront
 from bot.telegram.webhook import SECRET_HEADER
 from bot.web import WebServer
+from core.config import ConfigError
+from core.doctor import Level, check_telegram
+from tests.conftest import make_settings
 from tests.fakes.telegram_server import FakeTelegram
 from tests.support.media import video
 from tests.support.telegram import ADMIN, GROUP, VIEWER, telegram_front
@@ -109,3 +113,23 @@ async def test_a_bad_token_is_reported_clearly(services) -> None:
             await front.start()
     finally:
         await fake.stop()
+
+
+def test_doctor_says_how_telegram_receives_updates_and_its_upload_limit(tmp_path: Path) -> None:
+    polling = make_settings(tmp_path, telegram_token="1:t")
+    assert check_telegram(polling)[0].detail == "long polling; uploads up to 50 MB"
+    plain = make_settings(tmp_path, telegram_token="1:t", telegram_webhook_url="http://x.example/hook")
+    assert check_telegram(plain)[0].level is Level.warn
+    assert check_telegram(make_settings(tmp_path)) == []
+
+
+def test_a_webhook_secret_telegram_would_refuse_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        make_settings(tmp_path, telegram_webhook_secret="has spaces!")
+
+
+def test_a_telegram_token_adds_the_telegram_front(services) -> None:
+    configured = type(services)(services.settings.model_copy(update={"telegram_token": "1:t"}),
+                                services.db, services.dispatcher)
+    assert "telegram" in [front.front for front in chat_fronts(configured)]
+    assert "telegram" not in [front.front for front in chat_fronts(services)]
