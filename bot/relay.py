@@ -9,16 +9,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from core import outbox
+from core import leases, outbox
 from core.messages import Progress, Reply
 from core.models import OutboxEvent, OutboxKind
 from core.services import Services
 
 log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 15.0
 
 
 class DeliveryError(Exception):
@@ -64,15 +69,47 @@ class Relay:
         self.interval = interval
         self.min_edit_interval = min_edit_interval
         self._last_edit: dict[str, float] = {}
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease_seconds = max(LEASE_SECONDS, 5 * interval)
+        self._lease_held = False
+        self._lease_checked_until = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.deliver_pending()
-            except Exception:
-                log.exception("%s relay pass failed; trying again", self.deliverer.front)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+        """Deliver until stopped, while this process holds the front's relay lease.
+
+        Several bot processes may share one database; the `relay:<front>` lease lets only one
+        of them deliver a front's rows, and another takes over when the holder stops renewing.
+        """
+        try:
+            while not stop.is_set():
+                try:
+                    if await asyncio.to_thread(self._hold_lease):
+                        await self.deliver_pending()
+                except Exception:
+                    log.exception("%s relay pass failed; trying again", self.deliverer.front)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval)
+        finally:
+            await asyncio.to_thread(self._release_lease)
+
+    @property
+    def lease_name(self) -> str:
+        return f"relay:{self.deliverer.front}"
+
+    def _hold_lease(self) -> bool:
+        """Ask the database only every third of the lease (holder) or every second (others)."""
+        now = time.monotonic()
+        if now < self._lease_checked_until:
+            return self._lease_held
+        with self.services.db.session() as session:
+            self._lease_held = leases.acquire(session, self.lease_name, self.holder, self.lease_seconds)
+        self._lease_checked_until = now + (self.lease_seconds / 3 if self._lease_held else 1.0)
+        return self._lease_held
+
+    def _release_lease(self) -> None:
+        self._lease_held, self._lease_checked_until = False, 0.0
+        with self.services.db.session() as session:
+            leases.release(session, self.lease_name, self.holder)
 
     async def deliver_pending(self) -> int:
         """Deliver what is due now; returns how many were delivered."""
