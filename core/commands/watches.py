@@ -82,16 +82,15 @@ def watch(inv: Invocation, svc: Services) -> Reply:
     with svc.db.session() as session:
         found = own_watch(session, inv, watch_id)
         if action == "remove":
-            schedule.unschedule(svc, found.id)
             session.delete(found)
             text = f"Watch #{watch_id} is removed; its finds stay as candidates."
         else:
             found.paused = action == "pause"
-            schedule.schedule_watch(svc, session, found)
             state = "paused" if found.paused else f"scanning again, {schedule_text(found)}"
             text = f"Watch #{watch_id} is {state}."
         audit.record(session, f"watch.{action}", workspace_id=inv.workspace_id, member_id=inv.member_id,
                      subject=f"watch:{watch_id}")
+    schedule.schedule_watch(svc, watch_id)
     return Reply(text=text)
 
 
@@ -111,7 +110,6 @@ def add_watch(inv: Invocation, svc: Services) -> Reply:
                     reply_front=inv.front, reply_chat=inv.chat_ref, options={})
         session.add(row)
         session.flush()
-        schedule.schedule_watch(svc, session, row)
         audit.record(session, "watch.add", workspace_id=inv.workspace_id, member_id=inv.member_id,
                      subject=f"watch:{row.id}", source=spec.label())
         filters = f", score ≥ {row.min_score:g}" if row.min_score else ""
@@ -119,6 +117,7 @@ def add_watch(inv: Invocation, svc: Services) -> Reply:
         text = f"Watch #{row.id}: {spec.label()}, {schedule_text(row)}{filters}. New finds are posted here."
         cost = " A search watch spends one of the workspace's daily search calls per scan." \
             if spec.kind == "youtube-search" else ""
+    schedule.schedule_watch(svc, row.id)
     return Reply(text=text + cost, choices=[Choice(label="Scan now", command=f"/scan {row.id}")])
 
 

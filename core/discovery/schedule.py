@@ -9,7 +9,7 @@ schedulers overlapped for a moment.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import or_, select, update
@@ -36,12 +36,19 @@ def trigger_for(session: Session, watch: Watch) -> BaseTrigger:
     return scheduler.interval_trigger(watch.every_seconds or DEFAULT_EVERY_SECONDS)
 
 
-def schedule_watch(services: Services, session: Session, watch: Watch) -> None:
-    """(Re)write the watch's schedule; a paused watch has none."""
-    if watch.paused:
-        scheduler.remove_job(services, job_id(watch.id))
-        return
-    scheduler.add_job(services, job_id(watch.id), FIRE, trigger_for(session, watch), args=(watch.id,))
+def schedule_watch(services: Services, watch_id: int) -> None:
+    """(Re)write the watch's schedule from its row; a paused or removed watch has none.
+
+    Call it after the transaction that changed the watch has committed: the job store
+    writes through its own connection.
+    """
+    with services.db.session() as session:
+        watch = session.get(Watch, watch_id)
+        trigger = trigger_for(session, watch) if watch is not None and not watch.paused else None
+    if trigger is None:
+        scheduler.remove_job(services, job_id(watch_id))
+    else:
+        scheduler.add_job(services, job_id(watch_id), FIRE, trigger, args=(watch_id,))
 
 
 def unschedule(services: Services, watch_id: int) -> None:
@@ -53,12 +60,11 @@ def reconcile(services: Services) -> None:
     store = scheduler.writer(services)
     stored = {job.id for job in store.get_jobs() if job.id.startswith("watch:")}
     with services.db.session() as session:
-        watches = list(session.scalars(select(Watch).where(Watch.paused.is_(False))))
-        wanted = {job_id(w.id) for w in watches}
-        for watch in watches:
-            if job_id(watch.id) not in stored:
-                schedule_watch(services, session, watch)
-    for orphan in stored - wanted:
+        active = list(session.scalars(select(Watch.id).where(Watch.paused.is_(False))))
+    wanted = {job_id(w): w for w in active}
+    for missing in wanted.keys() - stored:
+        schedule_watch(services, wanted[missing])
+    for orphan in stored - wanted.keys():
         store.remove_job(orphan)
 
 
@@ -68,22 +74,26 @@ def fire_watch(watch_id: int) -> None:
     now = utcnow()
     with services.db.session() as session:
         watch = session.get(Watch, watch_id)
-        if watch is None:
-            unschedule(services, watch_id)
-            return
-        if watch.paused:
-            return
-        gap = timedelta(seconds=scheduler.period_seconds(trigger_for(session, watch)) / 2)
-        claimed = session.execute(
-            update(Watch).where(Watch.id == watch_id,
-                                or_(Watch.last_fired_at.is_(None), Watch.last_fired_at < now - gap))
-            .values(last_fired_at=now)
-        ).rowcount
-        if not claimed:
-            log.info("watch %s already fired this period", watch_id)
-            return
-        job = enqueue_scan(session, services, watch.workspace_id, [watch_id])
-    jobs.dispatch(services, job)
+        active = watch is not None and not watch.paused
+        job = _claim_and_enqueue(session, services, watch, now) if active else None
+    if watch is None:
+        unschedule(services, watch_id)
+    if job is not None:
+        jobs.dispatch(services, job)
+
+
+def _claim_and_enqueue(session: Session, services: Services, watch: Watch, now: datetime) -> Job | None:
+    """Claim this period's firing of the watch; only the claimant enqueues a scan."""
+    gap = timedelta(seconds=scheduler.period_seconds(trigger_for(session, watch)) / 2)
+    claimed = session.execute(
+        update(Watch).where(Watch.id == watch.id,
+                            or_(Watch.last_fired_at.is_(None), Watch.last_fired_at < now - gap))
+        .values(last_fired_at=now)
+    ).rowcount
+    if not claimed:
+        log.info("watch %s already fired this period", watch.id)
+        return None
+    return enqueue_scan(session, services, watch.workspace_id, [watch.id])
 
 
 def enqueue_scan(session: Session, services: Services, workspace_id: int, watch_ids: list[int]) -> Job:
