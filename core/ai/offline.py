@@ -146,4 +146,8 @@ def _description(brief: Brief, found: list[Sentence], hashtags: list[str]) -> st
 def _real_title(title: str) -> str:
     """The source's title unless it is only a camera file name such as IMG_1234."""
     title = limits.clean_text(title)
-    return "" if not title or _FILE_STEM.match(title) else title
+    if not title or _FILE_STEM.match(title):
+        return ""
+    if title.islower() and " " not in title:
+        title = " ".join(title.replace("_", " ").replace("-", " ").split()).capitalize()
+    return title

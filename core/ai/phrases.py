@@ -14,6 +14,7 @@ from core.ai.model import Word
 
 SENTENCE_GAP_S = 0.7
 MAX_PHRASE_WORDS = 2
+CLAUSE_MIN_WORDS = 6  # a run-on sentence splits at a comma once it has this many words
 
 _STOPWORD_TEXT = """
 a about above after again against all also am an and any are aren't as at be because been before
@@ -44,14 +45,18 @@ class Sentence:
 
 
 def sentences(words: tuple[Word, ...]) -> list[Sentence]:
-    """Sentences from punctuation where the recogniser gave it, else from pauses in speech."""
+    """Sentences from punctuation where the recogniser gave it, else from pauses in speech.
+
+    Recognisers often join sentences with commas; a long run splits at its commas too.
+    """
     result: list[Sentence] = []
     current: list[Word] = []
     for index, word in enumerate(words):
         current.append(word)
         following = words[index + 1] if index + 1 < len(words) else None
         gap = following.start - word.end if following else 0.0
-        if following is None or _END.search(word.word.strip()) or gap >= SENTENCE_GAP_S:
+        clause_break = len(current) >= CLAUSE_MIN_WORDS and _BREAK.search(word.word.strip())
+        if following is None or _END.search(word.word.strip()) or gap >= SENTENCE_GAP_S or clause_break:
             result.append(_sentence(current))
             current = []
     return [s for s in result if s.text]
@@ -60,7 +65,7 @@ def sentences(words: tuple[Word, ...]) -> list[Sentence]:
 def _sentence(words: list[Word]) -> Sentence:
     text = " ".join(w.word.strip() for w in words if w.word.strip())
     text = text[:1].upper() + text[1:]
-    stripped = text.rstrip()
+    stripped = text.rstrip().rstrip(",;:—–").rstrip()
     return Sentence(text=stripped, start=words[0].start, question=stripped.endswith("?"),
                     exclaim=stripped.endswith("!"))
 
@@ -131,7 +136,7 @@ def strongest_line(found: list[Sentence], phrases: list[str], *, within: int = 3
         words = tokens(sentence.text)
         coverage = len(important.intersection(words))
         length_fit = 1.0 if 4 <= len(words) <= 16 else 0.4
-        return coverage * length_fit + 1.5 * sentence.question + 0.8 * sentence.exclaim - 0.3 * position
+        return coverage * length_fit + 1.5 * sentence.question + 0.8 * sentence.exclaim - 0.8 * position
 
     return max(enumerate(found[:within]), key=strength)[1]
 
