@@ -33,9 +33,10 @@ def _document(api: str, version: str, root: str) -> str:
 
 
 def authorized_http(access_token: str) -> google_auth_httplib2.AuthorizedHttp:
-    return google_auth_httplib2.AuthorizedHttp(
-        Credentials(token=access_token), http=httplib2.Http(timeout=HTTP_TIMEOUT_S)
-    )
+    """httplib2 acting for the token; 308 is YouTube's "resume incomplete", not a redirect."""
+    http = httplib2.Http(timeout=HTTP_TIMEOUT_S)
+    http.redirect_codes = http.redirect_codes - {308}
+    return google_auth_httplib2.AuthorizedHttp(Credentials(token=access_token), http=http)
 
 
 def youtube(settings: Settings, access_token: str) -> Any:

@@ -60,6 +60,12 @@ class FakeGoogleOAuth:
         grant = self.access.get(access_token)
         return None if grant is None or grant.revoked else grant.user
 
+    def grant_for(self, user: str) -> dict[str, Any]:
+        """Tokens as if `user` had connected through the consent page (for tests past OAuth)."""
+        grant = Grant(user, " ".join(sorted(REQUIRED)), "1//" + secrets.token_urlsafe(24))
+        self.grants[grant.refresh_token] = grant
+        return self._issue(grant, with_refresh=True)
+
     def revoke_all(self) -> None:
         for grant in self.grants.values():
             grant.revoked = True

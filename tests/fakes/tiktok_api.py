@@ -129,7 +129,7 @@ class FakeTikTok:
     def api(self, path: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.calls.append(path)
         if token not in self.access_tokens:
-            return 401, _err("access_token_invalid", "The access token is invalid or not found in the request.")
+            return 401, _err("access_token_invalid", "The access token is invalid or not found.")
         if path == "/v2/user/info/":
             return 200, {"data": {"user": {"open_id": self.open_id, "display_name": self.display_name}},
                          "error": _ok()}

@@ -10,7 +10,19 @@ from sqlalchemy import select
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
-from core.models import Account, Member, OutboxEvent, OutboxKind, Proposal, Render, Role, Source, utcnow
+from core.models import (
+    Account,
+    Job,
+    JobState,
+    Member,
+    OutboxEvent,
+    OutboxKind,
+    Proposal,
+    Render,
+    Role,
+    Source,
+    utcnow,
+)
 from core.publish import tokens
 from core.services import Services
 
@@ -79,3 +91,17 @@ def messages(services: Services, chat_ref: str, kind: str | None = None) -> list
         if kind:
             query = query.where(OutboxEvent.kind == OutboxKind(kind))
         return [event.payload["text"] for event in session.scalars(query)]
+
+
+def wait_for_jobs(services: Services, timeout: float = 60.0) -> list[Job]:
+    """Block until no job is queued-and-due or running; returns all jobs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with services.db.session() as session:
+            rows = list(session.scalars(select(Job).order_by(Job.id)))
+            busy = [j for j in rows if j.state == JobState.running
+                    or (j.state == JobState.queued and j.run_after <= utcnow())]
+        if not busy:
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"jobs still busy after {timeout}s: {[(j.id, j.kind, j.state) for j in busy]}")

@@ -1,0 +1,116 @@
+"""Publications: one approved proposal going to one account, created once and claimed by one worker.
+
+The idempotency key is the (proposal, account) pair, so asking twice reuses the row. A
+worker claims a publication with a lease named after it, held by its job's fencing token:
+a second worker is refused while the first still holds its job, and takes over at once
+when that job was re-claimed (its worker died).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import jobs
+from core.commands.registry import CommandError
+from core.models import Account, Job, JobState, Lease, Proposal, ProposalState, Publication, utcnow
+
+PLATFORMS = ("youtube", "tiktok")
+PUBLISH_ATTEMPTS = 12
+CLAIM_TTL = timedelta(minutes=15)
+FINISHED = ("published", "inbox", "failed")
+
+
+def accounts_for(session: Session, workspace_id: int, target: str) -> list[Account]:
+    platforms = PLATFORMS if target == "all" else (target,)
+    return list(session.scalars(
+        select(Account).where(Account.workspace_id == workspace_id, Account.platform.in_(platforms))
+        .order_by(Account.platform, Account.id)))
+
+
+def approved_proposal(session: Session, workspace_id: int, proposal_id: int) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.workspace_id != workspace_id:
+        raise CommandError(f"There is no proposal #{proposal_id} here.")
+    if proposal.state != ProposalState.approved:
+        raise CommandError(f"Proposal #{proposal_id} is {proposal.state}; only an approved proposal is "
+                           f"published. Approve it first with /approve {proposal_id}.")
+    return proposal
+
+
+def prepare(
+    session: Session, proposal: Proposal, account: Account, publish_at: datetime | None
+) -> Publication:
+    """The publication of this proposal on this account: new, or the existing one (a failed one re-armed)."""
+    publication = session.scalar(select(Publication).where(
+        Publication.proposal_id == proposal.id, Publication.account_id == account.id))
+    if publication is None:
+        publication = Publication(
+            workspace_id=proposal.workspace_id, proposal_id=proposal.id, account_id=account.id,
+            platform=account.platform, idempotency_key=f"pub:{proposal.id}:{account.id}",
+            publish_at=publish_at, data={"round": 0},
+        )
+        session.add(publication)
+        session.flush()
+    elif publication.state == "failed":
+        publication.state, publication.error = "queued", None
+        publication.upload_session, publication.bytes_sent = None, 0
+        publication.publish_at = publish_at
+        publication.data = {**publication.data, "round": int(publication.data.get("round", 0)) + 1}
+    return publication
+
+
+def enqueue(session: Session, publication: Publication, origin: jobs.Origin) -> Job:
+    """The publication's job; one per round, so asking again while it runs starts nothing new."""
+    run_after = publication.publish_at if publication.platform == "tiktok" else None
+    return jobs.enqueue(
+        session, "publish", {"publication_id": publication.id}, origin, queue=jobs.IO_QUEUE,
+        max_attempts=PUBLISH_ATTEMPTS, run_after=run_after,
+        idempotency_key=f"publish:{publication.id}:{publication.data.get('round', 0)}",
+    )
+
+
+def reply_origin(proposal: Proposal, fallback: jobs.Origin) -> jobs.Origin:
+    """Results go to the chat that approved the proposal, else where the request came from."""
+    if proposal.reply_front and proposal.reply_chat:
+        return jobs.Origin(proposal.workspace_id, fallback.member_id, proposal.reply_front,
+                           proposal.reply_chat)
+    return fallback
+
+
+def claim(session: Session, publication_id: int, job_id: int, token: str) -> bool:
+    """Take the publication for this job; False while another live job holds it."""
+    name, holder = f"publication:{publication_id}", f"{job_id}|{token}"
+    expires = utcnow() + CLAIM_TTL
+    lease = session.get(Lease, name, with_for_update=True)
+    if lease is None:
+        try:
+            with session.begin_nested():
+                session.add(Lease(name=name, holder=holder, expires_at=expires))
+        except IntegrityError:
+            return False
+        return True
+    if lease.holder != holder and lease.expires_at > utcnow() and _holder_alive(session, lease.holder):
+        return False
+    lease.holder, lease.expires_at = holder, expires
+    return True
+
+
+def holds(session: Session, publication_id: int, job_id: int, token: str) -> bool:
+    lease = session.get(Lease, f"publication:{publication_id}")
+    return lease is not None and lease.holder == f"{job_id}|{token}"
+
+
+def release(session: Session, publication_id: int, job_id: int, token: str) -> None:
+    lease = session.get(Lease, f"publication:{publication_id}")
+    if lease is not None and lease.holder == f"{job_id}|{token}":
+        session.delete(lease)
+
+
+def _holder_alive(session: Session, holder: str) -> bool:
+    job_id, _, token = holder.partition("|")
+    job = session.get(Job, int(job_id)) if job_id.isdigit() else None
+    return job is not None and job.state == JobState.running and job.worker_id == token

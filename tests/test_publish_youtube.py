@@ -1,0 +1,197 @@
+"""Publishing to YouTube: resumable uploads that survive drops and 503s, quotas, verification."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.db import upgrade
+from core.models import Job, JobState, Publication, Role, utcnow
+from core.publish import youtube
+from core.publish.post import Post
+from tests.conftest import ThreadWorker, make_settings
+from tests.fakes.google_oauth import FakeGoogleOAuth
+from tests.fakes.youtube_upload import FakeYouTubeUploads
+from tests.support.media import video
+from tests.support.publishing import CHANNEL, account, approved_proposal, messages, person, run, wait_for_jobs
+from workers.bootstrap import build_services
+from workers.local import LocalDispatcher
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def fakes():
+    with FakeGoogleOAuth() as google, FakeYouTubeUploads(google) as tube:
+        tube.channel_id = tube.add_my_channel("Cooking With Ada")
+        yield google, tube
+
+
+@pytest.fixture
+def services(tmp_path: Path, fakes, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(youtube, "RETRY_BASE_S", 0.01)
+    google, tube = fakes
+    settings = make_settings(tmp_path, google_api_base_url=tube.url, upload_chunk_mb=5, **google.settings())
+    upgrade(settings)
+    built = build_services(settings, LocalDispatcher())
+    yield built
+    built.db.dispose()
+
+
+class Journal:
+    def __init__(self) -> None:
+        self.sessions: list[str] = []
+        self.progress: list[int] = []
+        self.done: list[str] = []
+        self.lost = 0
+
+    def session_started(self, session: str) -> None:
+        self.sessions.append(session)
+
+    def session_lost(self) -> None:
+        self.lost += 1
+
+    def sent(self, bytes_sent: int, total: int) -> None:
+        self.progress.append(bytes_sent)
+
+    def uploaded(self, remote_id: str, detail: dict) -> None:
+        self.done.append(remote_id)
+
+
+def post_for(path: Path, **overrides) -> Post:
+    fields = dict(publication_id=1, workspace_id=1, account_id=1, platform="youtube", path=path,
+                  size=path.stat().st_size, title="Resumed", description="d", tags=("a",), privacy="unlisted",
+                  publish_at=None, made_for_kids=False, synthetic_media=True, license="youtube",
+                  tiktok_mode="direct", tiktok_privacy="SELF_ONLY")
+    fields.update(overrides)
+    return Post(**fields)
+
+
+def random_file(path: Path, size: int) -> Path:
+    with path.open("wb") as handle:
+        handle.write(os.urandom(size))
+    return path
+
+
+def test_an_upload_resumes_after_drops_and_503s_and_creates_the_video_once(services, fakes, tmp_path) -> None:
+    google, tube = fakes
+    path = random_file(tmp_path / "clip.bin", 12 * MIB + 12345)
+    tube.drops, tube.errors_503 = 3, 3
+    token = google.grant_for(tube.channel_id)["access_token"]
+    journal = Journal()
+    done = youtube.upload(services.settings, token, post_for(path), None, journal)
+    assert len(tube.uploaded) == 1 and journal.done == [done.video_id]
+    video = tube.uploaded[done.video_id]
+    assert video.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert tube.drops == 0 and tube.errors_503 == 0 and tube.status_queries >= 2
+    assert video.metadata["status"]["selfDeclaredMadeForKids"] is False
+    assert video.metadata["status"]["containsSyntheticMedia"] is True
+    assert len(journal.sessions) == 1
+
+
+def test_a_recorded_session_is_finished_not_restarted_and_a_dead_one_starts_over(
+    services, fakes, tmp_path
+) -> None:
+    google, tube = fakes
+    path = random_file(tmp_path / "clip.bin", 11 * MIB)
+    token = google.grant_for(tube.channel_id)["access_token"]
+    first = youtube.upload(services.settings, token, post_for(path), None, Journal())
+    journal = Journal()
+    again = youtube.upload(services.settings, token, post_for(path), _session_uri(tube), journal)
+    assert again.video_id == first.video_id and len(tube.uploaded) == 1 and journal.sessions == []
+    tube.expire_sessions = 1
+    restarted = Journal()
+    youtube.upload(services.settings, token, post_for(path), _session_uri(tube), restarted)
+    assert restarted.lost == 1 and len(restarted.sessions) == 1 and len(tube.uploaded) == 2
+
+
+def _session_uri(tube: FakeYouTubeUploads) -> str:
+    session = list(tube.sessions.values())[-1]
+    return f"{tube.url}upload/youtube/v3/videos?uploadType=resumable&upload_id={session.id}"
+
+
+def test_quota_exhaustion_is_reported_as_retry_after_the_pacific_reset(services, fakes, tmp_path) -> None:
+    google, tube = fakes
+    tube.upload_error = "quotaExceeded"
+    token = google.grant_for(tube.channel_id)["access_token"]
+    with pytest.raises(youtube.QuotaExhausted):
+        youtube.upload(services.settings, token, post_for(random_file(tmp_path / "c.bin", MIB)), None,
+                       Journal())
+    assert not tube.uploaded
+
+
+def _publish_setup(services, fakes, tmp_path: Path, privacy: str = "public") -> tuple[int, int]:
+    google, tube = fakes
+    workspace_id, member_id = person(services, "alice", Role.owner)
+    assert "is now" in run(services, f"/settings youtube_privacy {privacy}", user="alice").text
+    clip = video(tmp_path / "short.mp4", seconds=1, size="360x640")
+    proposal_id = approved_proposal(services, workspace_id, clip, title="My first short", member_id=member_id)
+    account_id = account(services, workspace_id, member_id, "youtube", google.grant_for(tube.channel_id),
+                         external_id=tube.channel_id, name="Cooking With Ada")
+    return proposal_id, account_id
+
+
+def test_publish_uploads_verifies_and_reports_to_the_approval_chat(services, fakes, tmp_path) -> None:
+    _, tube = fakes
+    proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    with ThreadWorker(services):
+        reply = run(services, f"/publish {proposal_id} youtube")
+        assert "queued as publication" in reply.text, reply.text
+        wait_for_jobs(services)
+    assert len(tube.uploaded) == 1
+    video_id = next(iter(tube.uploaded))
+    result = [t for t in messages(services, CHANNEL) if "Published proposal" in t]
+    assert result and video_id in result[0] and "privacy: public" in result[0]
+    assert "Audit entry #" in result[0]
+    with services.db.session() as session:
+        publication = session.scalar(select(Publication))
+    assert publication.state == "published" and publication.remote_id == video_id
+    with ThreadWorker(services):
+        again = run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    assert "already done" in again.text and len(tube.uploaded) == 1
+
+
+def test_uploads_of_an_unverified_project_are_reported_as_locked_private(services, fakes, tmp_path) -> None:
+    _, tube = fakes
+    tube.unverified_project = True
+    proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    with ThreadWorker(services):
+        run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    result = [t for t in messages(services, CHANNEL) if "Published proposal" in t]
+    assert "privacy: private" in result[0] and "locked it private" in result[0]
+
+
+def test_quota_errors_reschedule_the_job_after_the_reset_and_say_so(services, fakes, tmp_path) -> None:
+    _, tube = fakes
+    tube.upload_error = "uploadLimitExceeded"
+    proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    with ThreadWorker(services):
+        run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    with services.db.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == "publish"))
+    assert job.state == JobState.queued and (job.run_after - utcnow()).total_seconds() > 60
+    said = " ".join(messages(services, CHANNEL))
+    assert "daily upload limit" in said and "midnight Pacific" in said
+    assert not tube.uploaded
+
+
+def test_a_landscape_or_long_clip_fails_the_check_with_a_clear_message(services, fakes, tmp_path) -> None:
+    google, tube = fakes
+    workspace_id, member_id = person(services, "alice")
+    clip = video(tmp_path / "wide.mp4", seconds=1, size="640x360")
+    proposal_id = approved_proposal(services, workspace_id, clip, member_id=member_id)
+    account(services, workspace_id, member_id, "youtube", google.grant_for(tube.channel_id),
+            external_id=tube.channel_id)
+    with ThreadWorker(services):
+        run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    said = " ".join(messages(services, CHANNEL))
+    assert "landscape (640x360); Shorts are vertical or square" in said
+    assert tube.initiations == 0
