@@ -2,49 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-
-from sqlalchemy import select
-
-from core import outbox
-from core.models import Proposal, ProposalState, Render, Workspace
-from core.proposals.making import ReplyTo, propose
-from core.proposals.replies import proposal_reply
-from tests.support.media import video
-from tests.support.proposals import make_render
-from tests.support.telegram import ADMIN, GROUP, VIEWER, Running, telegram_front
-
-EDITOR = 33
-
-
-async def post_proposal(tg: Running, tmp_path: Path) -> tuple[int, int, dict[str, str]]:
-    """A real proposal (offline writer) for the group; returns its id, message id and button keys."""
-    for user in (VIEWER, EDITOR):
-        tg.fake.send_text(GROUP, user, "/help")
-    await tg.fake.wait_for(lambda: len(tg.texts(GROUP)) >= 2)
-    tg.fake.send_text(GROUP, ADMIN, f"/role {EDITOR} editor")
-    await tg.said(GROUP, f"user{EDITOR} is now editor.")
-    preview = video(tmp_path / "preview.mp4", seconds=1, size="90x160", audio=False)
-    thumbnail = tmp_path / "thumbnail.png"
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(preview), "-frames:v", "1",
-                    str(thumbnail)], check=True)
-    with tg.services.db.session() as session:
-        workspace_id = session.scalar(select(Workspace.id).where(Workspace.external_id == str(GROUP)))
-    render_id = make_render(tg.services, workspace_id, "Cold brew takes twelve hours. Here is why it works.",
-                            preview_path=str(preview), thumbnail_path=str(thumbnail))
-    proposal = propose(tg.services, workspace_id, render_id, ReplyTo("telegram", str(GROUP)))
-    with tg.services.db.session() as session:
-        reply = proposal_reply(proposal, session.get(Render, render_id))
-        outbox.post(session, "telegram", str(GROUP), reply, workspace_id=workspace_id)
-    await tg.said(GROUP, f"Proposal #{proposal.id} for render #{render_id}")
-    call = next(c for c in tg.fake.sent("sendMessage", GROUP) if c.params["text"].startswith("Proposal #"))
-    message_id = next(mid for (chat, mid), m in tg.fake.messages.items()
-                      if chat == GROUP and m.get("text") == call.params["text"])
-    buttons = {b["text"]: b["callback_data"]
-               for row in json.loads(call.params["reply_markup"])["inline_keyboard"] for b in row}
-    return proposal.id, message_id, buttons
+from core.models import Proposal, ProposalState
+from tests.support.telegram import EDITOR, GROUP, VIEWER, Running, post_proposal, telegram_front
 
 
 def state(tg: Running, proposal_id: int) -> tuple[str, int | None]:
