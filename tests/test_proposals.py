@@ -208,3 +208,16 @@ def test_a_decided_proposal_cannot_be_regenerated(services, proposal) -> None:
     say(services, EDITOR, f"/reject {proposal}")
     reply = say(services, EDITOR, f"/regenerate {proposal}")
     assert reply.error and "already rejected by eddie" in reply.text
+
+
+def test_picking_an_option_after_new_titles_arrived_asks_to_look_again(services, proposal) -> None:
+    from core.commands.registry import CommandError
+    from core.proposals import lifecycle
+
+    with services.db.session() as session:
+        workspace_id = session.get_one(Proposal, proposal).workspace_id
+        session.execute(update(Proposal).values(generation=2))
+    with pytest.raises(CommandError, match="got new titles while you were deciding"), \
+            services.db.session() as session:
+        lifecycle.decide(session, workspace_id, proposal, 1, ProposalState.approved, generation=1)
+    assert row(services, proposal).state == ProposalState.pending

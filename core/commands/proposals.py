@@ -150,7 +150,7 @@ def _approve(inv: Invocation, svc: Services, proposal_id: int, number: int | Non
         elif proposal.chosen_index is None and not proposal.custom_title:
             values = {"chosen_index": 0}
         proposal = lifecycle.decide(session, inv.workspace_id, proposal_id, inv.member_id,
-                                    ProposalState.approved, **values)
+                                    ProposalState.approved, generation=proposal.generation, **values)
         workspace = session.get_one(Workspace, inv.workspace_id)
         if workspace_settings.get(workspace, "auto_publish"):
             publish = jobs.enqueue(session, "publish-approved", {"proposal_id": proposal_id}, origin(inv),

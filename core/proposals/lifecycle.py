@@ -37,11 +37,18 @@ def decide(
     proposal_id: int,
     member_id: int,
     state: ProposalState,
+    *,
+    generation: int | None = None,
     **values: Any,
 ) -> Proposal:
-    """Approve or reject in one conditional UPDATE; exactly one of concurrent deciders wins."""
+    """Approve or reject in one conditional UPDATE; exactly one of concurrent deciders wins.
+
+    With `generation`, the decision holds only if the options are still the ones the person
+    saw (a regeneration in between makes them look again).
+    """
     now = utcnow()
-    proposal = _update_open(session, workspace_id, proposal_id, now,
+    seen = (Proposal.generation == generation,) if generation is not None else ()
+    proposal = _update_open(session, workspace_id, proposal_id, now, *seen,
                             state=state, decided_by=member_id, decided_at=now, **values)
     verb = "approve" if state is ProposalState.approved else "reject"
     audit.record(session, f"proposal.{verb}", workspace_id=workspace_id, member_id=member_id,
@@ -60,11 +67,11 @@ def edit(session: Session, workspace_id: int, proposal_id: int, member_id: int, 
 
 
 def _update_open(session: Session, workspace_id: int, proposal_id: int, now: datetime,
-                 **values: Any) -> Proposal:
+                 *conditions: ColumnElement[bool], **values: Any) -> Proposal:
     """One conditional UPDATE; if the row was no longer open, the person is told why."""
     changed = session.execute(
         update(Proposal)
-        .where(open_condition(proposal_id, workspace_id, now))
+        .where(open_condition(proposal_id, workspace_id, now), *conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -85,6 +92,9 @@ def why_closed(session: Session, workspace_id: int, proposal_id: int) -> str:
     if proposal.state == ProposalState.expired:
         return (f"Proposal #{proposal.id} expired{_when(proposal.expires_at)} without a decision. "
                 f"/propose {proposal.render_id} makes a new one.")
+    if proposal.state == ProposalState.pending:
+        return (f"Proposal #{proposal.id} got new titles while you were deciding; look again with "
+                f"/proposals {proposal.id}.")
     who = session.get(Member, proposal.decided_by) if proposal.decided_by else None
     name = (who.display_name or who.user_ref) if who else "someone"
     return f"Proposal #{proposal.id} was already {proposal.state} by {name}{_when(proposal.decided_at)}."
