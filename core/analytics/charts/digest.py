@@ -73,7 +73,7 @@ def _standout(figure: Figure, label: str, entry: TopEntry | None, tint: str, top
     figure.text(style.LEFT, top, f"{label} · {style.platform_name(entry.platform)}", fontsize=12,
                 color=tint, fontweight="bold", va="top")
     figure.text(1 - style.LEFT, top, f"{style.signed(entry.value)} views", fontsize=12,
-                fontweight="bold", color=style.colour(entry.platform), va="top", ha="right")
+                fontweight="bold", color=style.INK, va="top", ha="right")
     top -= style.line_height(12)
     figure.text(style.LEFT, top, style.shorten(entry.label, 40), fontsize=style.BODY_PT, va="top")
     return top - style.line_height(style.BODY_PT) - 0.012
