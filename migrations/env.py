@@ -1,9 +1,14 @@
-"""Alembic environment: the URL comes from core.config; PostgreSQL upgrades hold an advisory lock."""
+"""Alembic environment: the URL comes from core.config; concurrent upgrades take turns (PostgreSQL: an
+advisory lock; SQLite: a lock file beside the database)."""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import create_engine, make_url, pool, text
 
 from core.config import get_settings
 from core.models import Base
@@ -21,8 +26,31 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def sqlite_file_lock(url: str) -> Iterator[None]:
+    """SQLite has no advisory lock: processes upgrading one file take turns on a lock file beside it."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_online() -> None:
     url = database_url()
+    if url.startswith("sqlite"):
+        with sqlite_file_lock(url):
+            migrate(url)
+    else:
+        migrate(url)
+
+
+def migrate(url: str) -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
