@@ -66,3 +66,23 @@ async def test_a_private_answer_to_a_group_command_goes_to_the_private_chat(serv
         await tg.said(GROUP, "I'm sending you that in a private chat.")
         await tg.said(VIEWER, "Connect: https://auth/xyz")
         assert not [t for t in tg.texts(GROUP) if "https://auth/xyz" in t]
+
+
+async def test_a_press_is_answered_even_when_telegram_fails_midway(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(GROUP, VIEWER, "/queue")
+        await tg.said(GROUP, "No jobs yet")
+        with tg.services.db.session() as session:
+            workspace = session.scalar(select(Workspace).where(Workspace.external_id == str(GROUP)))
+            member = session.scalar(select(Member).where(Member.user_ref == str(VIEWER)))
+            job_id = jobs.enqueue(session, "probe", {"path": "x.mp4"},
+                                  jobs.Origin(workspace.id, member.id, "telegram", str(GROUP))).id
+        tg.fake.send_text(GROUP, VIEWER, "/queue")
+        await tg.said(GROUP, f"#{job_id} probe — waiting")
+        call = tg.fake.sent("sendMessage", GROUP)[-1]
+        key = json.loads(call.params["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
+        message_id = max(mid for (chat, mid) in tg.fake.messages if chat == GROUP)
+        tg.fake.fail_next("getChatMember", 500, "Internal Server Error")
+        tg.fake.press(GROUP, ADMIN, message_id, key)
+        answer = await tg.fake.wait_for(lambda: tg.fake.sent("answerCallbackQuery"))
+        assert "press the button again" in answer[0].params["text"]

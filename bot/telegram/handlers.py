@@ -11,7 +11,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from telegram import Chat, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
@@ -32,6 +32,8 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 MAX_ANSWER = 200
+STALE_BUTTON = "This button no longer works; run the command again."
+PRESS_FAILED = "That didn't work this time; press the button again in a moment."
 WELCOME = ("Hi, I'm ettametta: I turn videos into shorts, propose titles and publish them. "
            "/help lists the commands; attach a video with a command as its caption to work on it.")
 
@@ -98,22 +100,31 @@ class Handlers:
             return session.get_one(OneTimeCode, code).data.get("event_id")
 
     async def on_callback(self, update: Update, context: CallbackContext) -> None:
-        """A button press runs its command as the presser; the press is always answered."""
+        """A button press runs its command as the presser; the press is always answered, even
+        when something fails, so the person's client never spins."""
         query = update.callback_query
         if query is None:
             return
+        answer, alert = PRESS_FAILED, True
+        pressed: tuple[Caller, Reply] | None = None
+        try:
+            pressed = await self._press(query)
+            reply = pressed[1] if pressed else Reply(text=STALE_BUTTON, error=True)
+            first_line = reply.text.splitlines()[0] if reply.text else ""
+            answer, alert = (reply.text if reply.error else first_line), reply.error
+        finally:
+            await query.answer(answer[:MAX_ANSWER] or None, show_alert=alert)
+        if pressed is not None and not pressed[1].error and query.message is not None:
+            await self.respond(query.message.chat, pressed[0], pressed[1], None)
+
+    async def _press(self, query: CallbackQuery) -> tuple[Caller, Reply] | None:
+        """Run the button's command as the presser; None when the key is unknown or foreign."""
         message = query.message
         target = await asyncio.to_thread(self._choice, query.data or "")
         if message is None or target is None or target.chat != str(message.chat.id):
-            await query.answer("This button no longer works; run the command again.", show_alert=True)
-            return
+            return None
         caller = await self.callers.caller(message.chat, query.from_user)
-        reply = await asyncio.to_thread(run_text, self.services, caller, target.command)
-        if reply.error:
-            await query.answer(reply.text[:MAX_ANSWER], show_alert=True)
-            return
-        await query.answer(reply.text.splitlines()[0][:MAX_ANSWER] if reply.text else None)
-        await self.respond(message.chat, caller, reply, None)
+        return caller, await asyncio.to_thread(run_text, self.services, caller, target.command)
 
     def _choice(self, key: str) -> ChoiceTarget | None:
         with self.services.db.session() as session:
