@@ -19,6 +19,9 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.support.media import video
 from tests.support.telegram import ADMIN, GROUP, VIEWER, telegram_front
 
+ANONYMOUS_ADMIN_BOT = 1087968824
+SUPERGROUP = -1009990001
+
 
 async def test_start_publishes_the_command_menu_and_greets(services) -> None:
     async with telegram_front(services) as tg:
@@ -133,3 +136,21 @@ def test_a_telegram_token_adds_the_telegram_front(services) -> None:
                                 services.db, services.dispatcher)
     assert "telegram" in [front.front for front in chat_fronts(configured)]
     assert "telegram" not in [front.front for front in chat_fronts(services)]
+
+
+async def test_an_anonymous_group_admin_is_an_owner(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(GROUP, VIEWER, "/help")
+        await tg.said(GROUP, "Commands")
+        as_group = tg.fake.chat(GROUP)
+        tg.fake.send_text(GROUP, ANONYMOUS_ADMIN_BOT, f"/role {VIEWER} editor", sender_chat=as_group)
+        await tg.said(GROUP, f"user{VIEWER} is now editor.")
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_workspace(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(GROUP, ADMIN, "/settings niche cooking")
+        await tg.said(GROUP, "niche is now cooking.")
+        tg.fake.migrate(GROUP, SUPERGROUP)
+        tg.fake.send_text(SUPERGROUP, ADMIN, "/settings niche")
+        await tg.said(SUPERGROUP, "niche = cooking")

@@ -21,7 +21,10 @@ class Callers:
         self.bot = bot
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
 
-    async def caller(self, chat: Chat, user: User) -> Caller:
+    async def caller(self, chat: Chat, user: User, *, as_chat: Chat | None = None) -> Caller:
+        """`as_chat` is the sender_chat of a message an anonymous administrator posted as the
+        group itself: only administrators can do that."""
+        anonymous_admin = as_chat is not None and as_chat.id == chat.id
         return Caller(
             front=FRONT,
             workspace_ref=str(chat.id),
@@ -29,7 +32,7 @@ class Callers:
             user_ref=str(user.id),
             user_name=user.full_name or user.username or str(user.id),
             workspace_name=chat.title or user.full_name or "private chat",
-            platform_admin=await self.is_admin(chat, user),
+            platform_admin=anonymous_admin or await self.is_admin(chat, user),
         )
 
     async def is_admin(self, chat: Chat, user: User) -> bool:

@@ -63,6 +63,7 @@ class TelegramFront:
         self.application.add_handler(MessageHandler(filters.COMMAND | COMMAND_CAPTION,
                                                     self.handlers.on_command))
         self.application.add_handler(CallbackQueryHandler(self.handlers.on_callback))
+        self.application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.handlers.on_migrate))
         self.application.add_error_handler(log_error)
 
     async def start(self) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from sqlalchemy import update as sql_update
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
@@ -26,7 +27,7 @@ from core.commands.registry import CommandError
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
-from core.models import OneTimeCode, OutboxKind, utcnow
+from core.models import Job, OneTimeCode, OutboxEvent, OutboxKind, Workspace, utcnow
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Handlers:
         if head.split("@", 1)[0].lower() == "/start":
             await self.on_start(message, text)
             return
-        caller = await self.callers.caller(message.chat, message.from_user)
+        caller = await self.callers.caller(message.chat, message.from_user, as_chat=message.sender_chat)
         attachments: list[str] = []
         if uploads.has_file(message):
             try:
@@ -98,6 +99,25 @@ class Handlers:
             if not use_dm_code(session, code, user_ref):
                 return None
             return session.get_one(OneTimeCode, code).data.get("event_id")
+
+    async def on_migrate(self, update: Update, context: CallbackContext) -> None:
+        """A group that becomes a supergroup gets a new chat id; its workspace moves with it."""
+        message = update.effective_message
+        if message is None or message.migrate_to_chat_id is None:
+            return
+        await asyncio.to_thread(self._migrate, str(message.chat.id), str(message.migrate_to_chat_id))
+
+    def _migrate(self, old: str, new: str) -> None:
+        with self.services.db.session() as session:
+            moved = session.execute(sql_update(Workspace).where(
+                Workspace.front == FRONT, Workspace.external_id == old).values(external_id=new)).rowcount
+            session.execute(sql_update(OutboxEvent).where(
+                OutboxEvent.front == FRONT, OutboxEvent.chat_ref == old,
+                OutboxEvent.delivered_at.is_(None)).values(chat_ref=new))
+            session.execute(sql_update(Job).where(Job.reply_front == FRONT, Job.reply_chat == old)
+                            .values(reply_chat=new))
+        if moved:
+            log.info("Telegram group %s became supergroup %s; its workspace moved with it", old, new)
 
     async def on_callback(self, update: Update, context: CallbackContext) -> None:
         """A button press runs its command as the presser; the press is always answered, even

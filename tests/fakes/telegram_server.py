@@ -113,6 +113,12 @@ class FakeTelegram:
         return self._push({"message": self._incoming(chat_id, user_id, caption=caption,
                                                      document=document)})
 
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
+        """A group becomes a supergroup: the old chat reports the new id."""
+        self.titles[new_chat_id] = self.titles.get(old_chat_id, "group")
+        self.admins[new_chat_id] = self.admins.get(old_chat_id, set())
+        return self._push({"message": self._incoming(old_chat_id, BOT_ID, migrate_to_chat_id=new_chat_id)})
+
     def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:
         message = self.messages[(chat_id, message_id)]
         query = {"id": f"cq{next(self._update_ids)}", "from": _user(user_id), "chat_instance": "ci",
@@ -137,7 +143,7 @@ class FakeTelegram:
 
     def _incoming(self, chat_id: int, user_id: int, **content: Any) -> dict[str, Any]:
         return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": self._chat(chat_id), "from": _user(user_id), **content}
+                "chat": self.chat(chat_id), "from": _user(user_id), **content}
 
     def _push(self, update: dict[str, Any]) -> dict[str, Any]:
         update["update_id"] = next(self._update_ids)
@@ -145,7 +151,7 @@ class FakeTelegram:
         self._new_update.set()
         return update
 
-    def _chat(self, chat_id: int) -> dict[str, Any]:
+    def chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": f"user{chat_id}"}
         return {"id": chat_id, "type": "supergroup", "title": self.titles.get(chat_id, "group")}
@@ -284,7 +290,7 @@ class FakeTelegram:
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": self._chat(chat_id), "from": _user(BOT_ID, bot=True), **content}
+                   "chat": self.chat(chat_id), "from": _user(BOT_ID, bot=True), **content}
         if markup is not None:
             message["reply_markup"] = markup
         self.messages[(chat_id, message["message_id"])] = message
