@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core import quota
 from core.analytics import tiktok, youtube
+from core.analytics.history import live
 from core.analytics.model import TIKTOK, YOUTUBE
 from core.analytics.readings import Analytics, PlatformRefused, QuotaExhausted, VideoCounts
 from core.jobs import JobFailed
@@ -99,8 +100,7 @@ def due_targets(session, services: Services, account: Account, slot: str, now: d
     """The account's published shorts not yet read in this slot; analytics only where due."""
     settings = services.settings
     publications = session.scalars(
-        select(Publication).where(Publication.account_id == account.id, Publication.remote_id.is_not(None))
-        .order_by(Publication.id)
+        select(Publication).where(Publication.account_id == account.id, live()).order_by(Publication.id)
     ).all()
     if not publications:
         return []
