@@ -73,6 +73,7 @@ class Relay:
         self.lease_seconds = max(LEASE_SECONDS, 5 * interval)
         self._lease_held = False
         self._lease_checked_until = 0.0
+        self._passing = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until stopped, while this process holds the front's relay lease.
@@ -112,7 +113,14 @@ class Relay:
             leases.release(session, self.lease_name, self.holder)
 
     async def deliver_pending(self) -> int:
-        """Deliver what is due now; returns how many were delivered."""
+        """Deliver what is due now; returns how many were delivered.
+
+        Passes never overlap: two at once would both load the same pending rows and post twice.
+        """
+        async with self._passing:
+            return await self._deliver_pending()
+
+    async def _deliver_pending(self) -> int:
         front = self.deliverer.front
         events = await asyncio.to_thread(self._load, front)
         delivered = 0
