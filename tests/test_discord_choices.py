@@ -109,10 +109,13 @@ async def test_an_editor_approves_by_button(
         message = await posted(fake, f"Proposal #{proposal_id}")
         click = await fake.click(int(message["id"]), f"ett:c:/approve {proposal_id}", user=editor)
         answer = await fake.wait_for(lambda: fake.followups(click))
+        late = await fake.click(int(message["id"]), f"ett:c:/reject {proposal_id}", user=editor)
+        refusal = await fake.wait_for(lambda: fake.followups(late))
     assert click.acknowledged == 6 and fake.late == []
     assert f"Approved proposal #{proposal_id}" in fake.text(answer[0])
     assert not int(answer[0]["flags"]) & EPHEMERAL
     assert proposal_state(services, proposal_id) == ProposalState.approved
+    assert int(refusal[0]["flags"]) & EPHEMERAL and "already" in fake.text(refusal[0]).lower()
 
 
 async def test_a_viewer_is_refused_by_button_privately(

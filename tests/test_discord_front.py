@@ -109,3 +109,14 @@ def test_parameters_become_typed_options(fake: FakeDiscord) -> None:
     assert by_name["queue"]["all"]["type"] == BOOLEAN and not by_name["queue"]["all"]["required"]
     assert by_name["probe"]["path"]["type"] == ATTACHMENT
     assert [c["value"] for c in by_name["role"]["role"]["choices"]] == ["viewer", "editor", "owner"]
+
+
+async def test_a_wrong_token_is_reported_clearly(fake: FakeDiscord, tmp_path: Path) -> None:
+    from bot.discord import DiscordFront
+
+    built = discord_services(discord_settings(tmp_path, discord_token="not-the-token"))
+    front = DiscordFront(built)
+    with pytest.raises(RuntimeError, match="Discord refused DISCORD_TOKEN"):
+        await front.start()
+    built.db.dispose()
+    assert fake.identified == 0

@@ -13,20 +13,22 @@ import logging
 from collections.abc import Iterator
 
 import discord
-from sqlalchemy import select
 
 from bot.discord.identity import FRONT
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, channel_upload_limit, post_prepared, send_dm
 from bot.discord.render import prepare, progress_content
+from bot.discord.seen import Notice, notice_for
 from bot.relay import DeliveryError, Envelope
 from core.messages import Progress, Reply
-from core.models import Job, Member, OutboxEvent, OutboxKind
+from core.models import OutboxKind
 from core.services import Services
 
 log = logging.getLogger(__name__)
 
 DM_RETRY_SECONDS = 600.0
 TOO_LARGE = 40005
+EPHEMERAL = 64
+NOTICE_WAIT_SECONDS = 1.0
 
 
 class DiscordDeliverer:
@@ -86,34 +88,35 @@ class DiscordDeliverer:
         try:
             message = await send_dm(self.services, user, reply)
         except DMClosed:
-            await self._tell_dms_closed(envelope)
+            if not await self._tell_dms_closed(envelope):
+                raise DeliveryError("the member's DMs are closed; waiting for the command's answer first",
+                                    NOTICE_WAIT_SECONDS) from None
             raise DeliveryError("the member's DMs are closed (Discord 50007); will try again",
                                 DM_RETRY_SECONDS) from None
         return f"{message.channel.id}:{message.id}" if message else None
 
-    async def _tell_dms_closed(self, envelope: Envelope) -> None:
-        """Once per message: say so where the person last worked with the bot."""
-        chat = await asyncio.to_thread(self._notice_chat, envelope)
-        if chat is None:
-            return
-        await self._channel(chat).send(
-            f"<@{envelope.chat_ref}> " + OPEN_DMS_HELP.format(
-                again="I'll keep the message and try again, or ask for it again."),
-            allowed_mentions=discord.AllowedMentions(users=True),
-        )
+    async def _tell_dms_closed(self, envelope: Envelope) -> bool:
+        """Tell the person how to open DMs, once per message; False while their command is unanswered."""
+        notice, chat, token = await asyncio.to_thread(self._notice, envelope)
+        if notice is Notice.wait:
+            return False
+        text = OPEN_DMS_HELP.format(again="I'll keep the message and send it once your DMs are open.")
+        if notice is Notice.ephemeral and token and self.client.application_id:
+            route = discord.http.Route("POST", "/webhooks/{webhook_id}/{webhook_token}",
+                                       webhook_id=self.client.application_id, webhook_token=token)
+            try:
+                await self.client.http.request(route, json={"content": text, "flags": EPHEMERAL})
+                return True
+            except discord.HTTPException as exc:
+                log.info("the interaction expired (%s); telling them in the channel instead", exc.status)
+        if notice is not Notice.done:
+            await self._channel(chat).send(f"<@{envelope.chat_ref}> " + text,
+                                           allowed_mentions=discord.AllowedMentions(users=True))
+        return True
 
-    def _notice_chat(self, envelope: Envelope) -> str | None:
+    def _notice(self, envelope: Envelope) -> tuple[Notice, str, str | None]:
         with self.services.db.session() as session:
-            event = session.get(OutboxEvent, envelope.event_id)
-            if event is None or event.attempts or event.workspace_id is None:
-                return None
-            return session.scalar(
-                select(Job.reply_chat)
-                .join(Member, Member.id == Job.requested_by)
-                .where(Member.workspace_id == event.workspace_id, Member.user_ref == envelope.chat_ref,
-                       Job.reply_front == FRONT, Job.reply_chat.is_not(None))
-                .order_by(Job.id.desc()).limit(1)
-            )
+            return notice_for(session, envelope.chat_ref, envelope.event_id)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.discord import lookups
 from bot.discord.choices import command_for
 from bot.discord.identity import interaction_caller
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, post, send_dm
+from bot.discord.seen import answered, remember
 from bot.discord.slash import focused_option, given_options, is_file_param
 from bot.discord.uploads import UploadError, download
 from core.commands.registry import Command, get_command
@@ -52,8 +54,12 @@ class InteractionHandler:
         except UploadError as exc:
             reply = Reply(text=str(exc), error=True, ephemeral=True)
         else:
-            reply = await asyncio.to_thread(run_named, self.services, caller, name, raw, paths)
-        await self._answer(interaction, reply, f"run /{name} again", original=True)
+            reply = await asyncio.to_thread(self._run, interaction, lambda: run_named(
+                self.services, caller, name, raw, paths))
+        try:
+            await self._answer(interaction, reply, f"run /{name} again", original=True)
+        finally:
+            await asyncio.to_thread(self._answered, interaction)
 
     async def click(self, interaction: discord.Interaction, mode: str, value: str) -> None:
         await interaction.response.defer()
@@ -61,8 +67,13 @@ class InteractionHandler:
         if text is None:
             reply = Reply(text=EXPIRED, error=True, ephemeral=True)
         else:
-            reply = await asyncio.to_thread(run_text, self.services, interaction_caller(interaction), text)
-        await self._answer(interaction, reply, "press the button again", original=False)
+            caller = interaction_caller(interaction)
+            reply = await asyncio.to_thread(self._run, interaction, lambda: run_text(
+                self.services, caller, text))
+        try:
+            await self._answer(interaction, reply, "press the button again", original=False)
+        finally:
+            await asyncio.to_thread(self._answered, interaction)
 
     async def autocomplete(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
@@ -76,6 +87,16 @@ class InteractionHandler:
                                             param.lookup, typed, param.type is not int)
         await interaction.response.autocomplete(
             [discord.app_commands.Choice(name=label, value=value) for label, value in found])
+
+    def _run(self, interaction: discord.Interaction, command: Callable[[], Reply]) -> Reply:
+        """Note where the person is (for a DM that may bounce), then run the command."""
+        with self.services.db.session() as session:
+            remember(session, str(interaction.user.id), str(interaction.channel_id), interaction.token)
+        return command()
+
+    def _answered(self, interaction: discord.Interaction) -> None:
+        with self.services.db.session() as session:
+            answered(session, str(interaction.user.id))
 
     def _command_for(self, mode: str, value: str) -> str | None:
         with self.services.db.session() as session:

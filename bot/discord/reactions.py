@@ -14,7 +14,10 @@ import discord
 from bot.discord.choices import reaction_command
 from bot.discord.identity import caller_for
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, channel_upload_limit, post, send_dm
+from bot.discord.seen import remember
+from core.identity import Caller
 from core.invoke import run_text
+from core.messages import Reply
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ class ReactionHandler:
         if user is None:
             user = await self.client.fetch_user(event.user_id)
         caller = caller_for(user, event.channel_id)
-        reply = await asyncio.to_thread(run_text, self.services, caller, text)
+        reply = await asyncio.to_thread(self._run, caller, text)
         channel = self.client.get_channel(event.channel_id) or self.client.get_partial_messageable(
             event.channel_id)
         if reply.error:
@@ -50,6 +53,11 @@ class ReactionHandler:
                 await channel.send(f"<@{event.user_id}> " + OPEN_DMS_HELP.format(again="react again."))
             return
         await post(self.services, channel.send, reply, channel_upload_limit(channel))  # type: ignore[union-attr]
+
+    def _run(self, caller: Caller, text: str) -> Reply:
+        with self.services.db.session() as session:
+            remember(session, caller.user_ref, caller.chat_ref, None)
+        return run_text(self.services, caller, text)
 
     def _command_for(self, message_id: int, emoji: str) -> str | None:
         with self.services.db.session() as session:

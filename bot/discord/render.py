@@ -93,10 +93,10 @@ def fit_uploads(attachments: list[Attachment], limit: int) -> tuple[list[Upload]
         fallback = Path(attachment.fallback) if attachment.fallback else None
         if fallback is not None and fallback.is_file() and fallback.stat().st_size <= limit:
             uploads.append(Upload(fallback, fallback.name, _kind_of(fallback), fallback.stat().st_size))
-            notes.append(f"{name} is {megabytes(size)}, over this chat's {megabytes(limit)} upload "
+            notes.append(f"{name} is {size_text(size)}, over this chat's {size_text(limit)} upload "
                          f"limit: here is its preview ({fallback.name}) instead.")
         else:
-            notes.append(f"{name} is {megabytes(size)}, over this chat's {megabytes(limit)} upload "
+            notes.append(f"{name} is {size_text(size)}, over this chat's {size_text(limit)} upload "
                          "limit, and has no smaller preview to send instead.")
     return uploads, notes
 
@@ -105,7 +105,9 @@ def _kind_of(path: Path) -> str:
     return "image" if path.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp", ".gif"} else "file"
 
 
-def megabytes(size: int) -> str:
+def size_text(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size // 1024} KB"
     return f"{size / 1024 / 1024:.1f} MB"
 
 

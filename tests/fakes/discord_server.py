@@ -30,6 +30,7 @@ CHANNEL_ID = 900_000_000_000_000_200
 ADMIN_ROLE_ID = 900_000_000_000_000_300
 EDITOR_ROLE_ID = 900_000_000_000_000_301
 MiB = 1024 * 1024
+BOT_TOKEN = "fake-bot-token"
 
 
 @dataclass
@@ -65,6 +66,7 @@ class FakeDiscord:
     ) -> None:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.bot = FakeUser(APP_ID, "ettametta")
+        self.token = BOT_TOKEN
         self.users: dict[int, FakeUser] = {}
         self.guild_upload_limit = guild_upload_limit
         self.interaction_upload_limit = interaction_upload_limit
@@ -304,6 +306,8 @@ class FakeDiscord:
 
     # --- REST --------------------------------------------------------------------------------
     async def _me(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            return _error(401, 0, "401: Unauthorized")
         return _json(self.bot.payload(bot=True))
 
     async def _application(self, request: web.Request) -> web.Response:
@@ -377,6 +381,13 @@ class FakeDiscord:
         body, files = await _read_body(request)
         if any(len(data) > interaction.attachment_size_limit for _, data in files):
             return _error(413, 40005, "Request entity too large")
+        original = self.messages.get(interaction.original_id or 0)
+        if original is not None and not original.get("deleted") and int(original["flags"]) & LOADING:
+            # Discord: the first follow-up after a 'thinking' defer becomes the deferred message,
+            # with the defer's visibility, whatever the follow-up asked for.
+            self._apply_edit(original, body, files)
+            original["flags"] = int(original["flags"]) & ~LOADING
+            return _json(original)
         message = self._store(interaction.channel_id, body, files, int(body.get("flags") or 0))
         message["interaction_id"] = interaction.id
         return _json(message)

@@ -17,7 +17,7 @@ from core.config import Settings
 from core.db import upgrade
 from core.services import Services
 from tests.conftest import make_settings
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_server import BOT_TOKEN, FakeDiscord
 from workers.bootstrap import build_services
 from workers.local import LocalDispatcher
 
@@ -30,7 +30,8 @@ def point_discord_py_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    return make_settings(tmp_path, discord_token="fake-bot-token", **overrides)
+    overrides.setdefault("discord_token", BOT_TOKEN)
+    return make_settings(tmp_path, **overrides)
 
 
 def discord_services(settings: Settings) -> Services:
