@@ -71,3 +71,17 @@ def test_progress_edits_one_message_in_place_and_skips_stale_updates(services) -
     assert len(chat.sent) == 1 and "10%" in chat.sent[0]
     assert [message_id for message_id, _ in chat.edits] == ["m1"]
     assert "70%" in chat.edits[0][1]
+
+
+def test_overlapping_relay_passes_deliver_each_event_once(services) -> None:
+    with services.db.session() as session:
+        for n in range(5):
+            outbox.post(session, "test", "chat-1", Reply(text=f"message {n}"))
+    chat = FlakyChat(failures=0)
+    relay = Relay(services, chat)
+
+    async def two_passes() -> None:
+        await asyncio.gather(relay.deliver_pending(), relay.deliver_pending())
+
+    asyncio.run(two_passes())
+    assert chat.sent == [f"message {n}" for n in range(5)]
