@@ -43,12 +43,17 @@ async def test_the_bot_connects_and_registers_every_command_once(
     assert len(fake.command_syncs) == 1, "unchanged definitions are not synced again"
 
 
-async def test_guild_ids_sync_per_guild(fake: FakeDiscord, tmp_path: Path) -> None:
+async def test_guild_ids_sync_per_guild_and_empty_the_global_commands(
+    fake: FakeDiscord, services: Services, tmp_path: Path
+) -> None:
+    async with running_front(services):
+        pass
     built = discord_services(discord_settings(tmp_path, discord_guild_ids=str(GUILD_ID)))
     async with running_front(built):
         pass
     built.db.dispose()
-    assert [scope for scope, _ in fake.command_syncs] == [f"guild:{GUILD_ID}"]
+    assert [(scope, len(commands)) for scope, commands in fake.command_syncs[1:]] == [
+        ("global", 0), (f"guild:{GUILD_ID}", len(all_commands()))]
 
 
 async def test_help_is_deferred_then_answered(fake: FakeDiscord, services: Services) -> None:

@@ -90,27 +90,46 @@ def definitions_hash(payloads: list[dict[str, Any]]) -> str:
 async def sync_commands(
     http: discord.http.HTTPClient, application_id: int, guild_ids: list[int], data_dir: Path
 ) -> list[str]:
-    """Register the commands per guild (instant) or globally, skipping scopes already up to date."""
+    """Register the commands per guild (instant) or globally, skipping scopes already up to date.
+
+    A scope synced before but no longer configured (global after guild ids were set, or a guild
+    removed from the list) is emptied, so people don't see every command twice.
+    """
     payloads = definitions()
     digest = definitions_hash(payloads)
     state_path = data_dir / STATE_FILE
     state = _read_state(state_path)
-    scopes = [f"{application_id}:guild:{g}" for g in guild_ids] or [f"{application_id}:global"]
+    wanted = {_scope(application_id, g): g for g in guild_ids} or {_scope(application_id, None): None}
+    stale = {scope: _guild_of(scope) for scope in state if scope.startswith(f"{application_id}:")
+             and scope not in wanted}
     synced = []
-    for scope, guild_id in zip(scopes, guild_ids or [None], strict=True):
-        if state.get(scope) == digest:
+    for scope, guild_id in [*stale.items(), *wanted.items()]:
+        content = payloads if scope in wanted else []
+        if state.get(scope) == (digest if content else None):
             continue
         if guild_id is None:
-            await http.bulk_upsert_global_commands(application_id, payloads)
+            await http.bulk_upsert_global_commands(application_id, content)
         else:
-            await http.bulk_upsert_guild_commands(application_id, guild_id, payloads)
-        state[scope] = digest
+            await http.bulk_upsert_guild_commands(application_id, guild_id, content)
+        if content:
+            state[scope] = digest
+        else:
+            state.pop(scope, None)
         synced.append(scope)
-        log.info("synced %d slash commands (%s)", len(payloads), scope)
+        log.info("synced %d slash commands (%s)", len(content), scope)
     if synced:
         data_dir.mkdir(parents=True, exist_ok=True)
         state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
     return synced
+
+
+def _scope(application_id: int, guild_id: int | None) -> str:
+    return f"{application_id}:global" if guild_id is None else f"{application_id}:guild:{guild_id}"
+
+
+def _guild_of(scope: str) -> int | None:
+    _, kind, *rest = scope.split(":")
+    return int(rest[0]) if kind == "guild" and rest else None
 
 
 def _read_state(path: Path) -> dict[str, str]:
