@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import audit, jobs
+from core import audit, jobs, scheduler
 from core.analytics import report
 from core.analytics.digest import WEEKDAYS, parse_weekday, weekly
 from core.analytics.history import PERIODS, PUBLISHED, NotEnoughData, live
-from core.analytics.schedule import DIGEST
+from core.analytics.schedule import CHECK_EVERY_MINUTES, DIGEST
 from core.commands.jobs import origin
 from core.commands.registry import CommandError, Invocation, arg, command
 from core.messages import Reply
@@ -19,6 +19,12 @@ PERIOD_CHOICES = tuple(PERIODS)
 DEFAULT_PERIOD = "7d"
 TOP_DEFAULT, TOP_MAX = 5, 10
 DIGEST_WEEKDAY, DIGEST_HOUR = 0, 9
+
+# Every few minutes the scheduler enqueues whatever is due; slots make repeated checks free.
+scheduler.register_system_job("analytics:collect", "core.analytics.schedule:collect_due",
+                              trigger="interval", minutes=CHECK_EVERY_MINUTES)
+scheduler.register_system_job("analytics:digests", "core.analytics.schedule:digests_due",
+                              trigger="interval", minutes=CHECK_EVERY_MINUTES)
 
 
 @command(
