@@ -10,35 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import jobs, outbox
+from core import outbox
 from core.messages import Attachment, Choice, Progress, Reply
-from core.models import Job, JobState, Member, OneTimeCode, OutboxEvent, Workspace
+from core.models import Job, JobState, Member, OneTimeCode, OutboxEvent
 from tests.fakes.telegram_server import MB
 from tests.support.media import video
 from tests.support.telegram import ADMIN, GROUP, VIEWER, Running, telegram_front
-
-
-def _group_workspace(tg: Running) -> int:
-    with tg.services.db.session() as session:
-        return session.scalar(select(Workspace.id).where(Workspace.external_id == str(GROUP)))
-
-
-def _queued_job(tg: Running, requester_ref: str = str(ADMIN)) -> int:
-    """A probe job waiting in the queue (no worker runs in these tests), started from the group."""
-    workspace_id = _group_workspace(tg)
-    with tg.services.db.session() as session:
-        member = session.scalar(select(Member).where(Member.workspace_id == workspace_id,
-                                                     Member.user_ref == requester_ref))
-        origin = jobs.Origin(workspace_id, member.id, "telegram", str(GROUP))
-        return jobs.enqueue(session, "probe", {"path": "x.mp4"}, origin).id
-
-
-def _keyboard(tg: Running, text_fragment: str) -> tuple[int, list[dict]]:
-    call = next(c for c in tg.fake.sent("sendMessage", GROUP) if text_fragment in c.params["text"])
-    message = next(m for (chat, _), m in tg.fake.messages.items()
-                   if chat == GROUP and m.get("text") == call.params["text"])
-    buttons = [b for row in json.loads(call.params["reply_markup"])["inline_keyboard"] for b in row]
-    return message["message_id"], buttons
 
 
 def _job_state(tg: Running, job_id: int) -> str:
@@ -49,14 +26,9 @@ def _job_state(tg: Running, job_id: int) -> str:
 async def test_a_choice_keyboard_runs_its_command_as_the_presser(services) -> None:
     async with telegram_front(services) as tg:
         tg.fake.send_text(GROUP, VIEWER, "/help")
-        tg.fake.send_text(GROUP, ADMIN, "/help")
-        await tg.fake.wait_for(lambda: len(tg.fake.sent("sendMessage", GROUP)) >= 2)
-        job_id = _queued_job(tg)
-        tg.fake.send_text(GROUP, ADMIN, "/queue")
-        await tg.said(GROUP, f"#{job_id} probe — waiting")
-        message_id, buttons = _keyboard(tg, f"#{job_id} probe")
+        job_id, message_id, key = await tg.cancel_button(ADMIN)
+        _, buttons = tg.keyboard(f"#{job_id} probe")
         assert [b["text"] for b in buttons] == [f"Cancel #{job_id}"]
-        key = buttons[0]["callback_data"]
         assert len(key.encode()) <= 64 and "/cancel" not in key
 
         tg.fake.press(GROUP, VIEWER, message_id, key)
@@ -82,9 +54,9 @@ async def test_a_long_command_behind_a_button_still_fits_64_bytes(services) -> N
         with tg.services.db.session() as session:
             outbox.post(session, "telegram", str(GROUP), Reply(
                 text="Pick one", choices=[Choice(label="Use this niche", command=command, emoji="🎙")]),
-                workspace_id=_group_workspace(tg))
+                workspace_id=tg.group_workspace())
         assert await tg.front.relay.deliver_pending() == 1
-        message_id, buttons = _keyboard(tg, "Pick one")
+        message_id, buttons = tg.keyboard("Pick one")
         assert buttons[0]["text"] == "🎙 Use this niche" and len(buttons[0]["callback_data"]) <= 64
         tg.fake.press(GROUP, ADMIN, message_id, buttons[0]["callback_data"])
         await tg.said(GROUP, f"niche is now {niche}.")
@@ -104,7 +76,7 @@ async def test_progress_edits_one_message_and_skips_edits_that_change_nothing(se
     async with telegram_front(services, relay=False) as tg:
         tg.fake.send_text(GROUP, ADMIN, "/help")
         await tg.said(GROUP, "Commands")
-        job_id = _queued_job(tg)
+        job_id = tg.queued_job()
 
         async def report(percent: float, text: str) -> None:
             with tg.services.db.session() as session:
@@ -165,7 +137,7 @@ async def test_a_direct_message_to_someone_who_started_the_bot_arrives_at_once(s
         await tg.said(GROUP, "Commands")
         with tg.services.db.session() as session:
             member = session.scalar(select(Member).where(Member.user_ref == str(VIEWER),
-                                                         Member.workspace_id == _group_workspace(tg)))
+                                                         Member.workspace_id == tg.group_workspace()))
             outbox.direct(session, member, Reply(text="Token expires tomorrow"))
         await tg.said(VIEWER, "Token expires tomorrow")
         assert not [t for t in tg.texts(GROUP) if "private message" in t]
@@ -178,7 +150,7 @@ async def test_a_429_waits_retry_after_then_delivers(services) -> None:
         tg.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
         with tg.services.db.session() as session:
             event = outbox.post(session, "telegram", str(GROUP), Reply(text="Render finished"),
-                                workspace_id=_group_workspace(tg))
+                                workspace_id=tg.group_workspace())
             session.flush()
             event_id = event.id
         assert await tg.front.relay.deliver_pending() == 0
@@ -207,7 +179,7 @@ async def _post_render(tg: Running, big: Path, preview: Path) -> None:
     reply = Reply(text="Your short is ready", attachments=[
         Attachment(path=str(big), kind="video", name="short.mp4", fallback=str(preview))])
     with tg.services.db.session() as session:
-        outbox.post(session, "telegram", str(GROUP), reply, workspace_id=_group_workspace(tg))
+        outbox.post(session, "telegram", str(GROUP), reply, workspace_id=tg.group_workspace())
     assert await tg.front.relay.deliver_pending() == 1
 
 
@@ -252,11 +224,11 @@ async def test_a_proposal_shows_preview_thumbnail_and_a_keyboard(services, tmp_p
         tg.fake.send_text(GROUP, ADMIN, "/help")
         await tg.said(GROUP, "Commands")
         with tg.services.db.session() as session:
-            outbox.post(session, "telegram", str(GROUP), reply, workspace_id=_group_workspace(tg))
+            outbox.post(session, "telegram", str(GROUP), reply, workspace_id=tg.group_workspace())
         assert await tg.front.relay.deliver_pending() == 1
         sent = [c.method for c in tg.fake.sent(chat_id=GROUP) if c.method.startswith("send")]
         assert sent[-3:] == ["sendVideo", "sendPhoto", "sendMessage"]
-        message_id, buttons = _keyboard(tg, "Proposal #3")
+        message_id, buttons = tg.keyboard("Proposal #3")
         markup = json.loads(tg.fake.sent("sendMessage", GROUP)[-1].params["reply_markup"])
         rows = [[b["text"] for b in row] for row in markup["inline_keyboard"]]
         assert rows[:3] == [[f"{n}\ufe0f\u20e3 {n}: {t[:40]}"] for n, t in enumerate(titles, 1)]

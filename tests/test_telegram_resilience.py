@@ -3,34 +3,18 @@ private answers never land in the group."""
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 from telegram import Chat
 
-from core import jobs
 from core.identity import Caller
 from core.messages import Reply
-from core.models import Member, OutboxEvent, Workspace
+from core.models import OutboxEvent
 from tests.support.telegram import ADMIN, GROUP, VIEWER, telegram_front
 
 
 async def test_a_button_still_works_after_the_bot_restarts(services) -> None:
     async with telegram_front(services) as tg:
-        tg.fake.send_text(GROUP, ADMIN, "/settings")
-        await tg.said(GROUP, "Settings of Creators")
-        tg.fake.send_text(GROUP, ADMIN, "/queue")
-        await tg.said(GROUP, "No jobs yet")
-        with tg.services.db.session() as session:
-            workspace = session.scalar(select(Workspace).where(Workspace.external_id == str(GROUP)))
-            member = session.scalar(select(Member).where(Member.user_ref == str(ADMIN)))
-            job_id = jobs.enqueue(session, "probe", {"path": "x.mp4"},
-                                  jobs.Origin(workspace.id, member.id, "telegram", str(GROUP))).id
-        tg.fake.send_text(GROUP, ADMIN, "/queue")
-        await tg.said(GROUP, f"#{job_id} probe — waiting")
-        call = tg.fake.sent("sendMessage", GROUP)[-1]
-        key = json.loads(call.params["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
-        message_id = max(mid for (chat, mid) in tg.fake.messages if chat == GROUP)
+        job_id, message_id, key = await tg.cancel_button(ADMIN)
         old_messages = dict(tg.fake.messages)
 
     async with telegram_front(services) as restarted:
@@ -70,18 +54,7 @@ async def test_a_private_answer_to_a_group_command_goes_to_the_private_chat(serv
 
 async def test_a_press_is_answered_even_when_telegram_fails_midway(services) -> None:
     async with telegram_front(services) as tg:
-        tg.fake.send_text(GROUP, VIEWER, "/queue")
-        await tg.said(GROUP, "No jobs yet")
-        with tg.services.db.session() as session:
-            workspace = session.scalar(select(Workspace).where(Workspace.external_id == str(GROUP)))
-            member = session.scalar(select(Member).where(Member.user_ref == str(VIEWER)))
-            job_id = jobs.enqueue(session, "probe", {"path": "x.mp4"},
-                                  jobs.Origin(workspace.id, member.id, "telegram", str(GROUP))).id
-        tg.fake.send_text(GROUP, VIEWER, "/queue")
-        await tg.said(GROUP, f"#{job_id} probe — waiting")
-        call = tg.fake.sent("sendMessage", GROUP)[-1]
-        key = json.loads(call.params["reply_markup"])["inline_keyboard"][0][0]["callback_data"]
-        message_id = max(mid for (chat, mid) in tg.fake.messages if chat == GROUP)
+        _, message_id, key = await tg.cancel_button(VIEWER)
         tg.fake.fail_next("getChatMember", 500, "Internal Server Error")
         tg.fake.press(GROUP, ADMIN, message_id, key)
         answer = await tg.fake.wait_for(lambda: tg.fake.sent("answerCallbackQuery"))

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.telegram import TelegramFront
-from core import outbox
-from core.models import Render, Workspace
+from core import jobs, outbox
+from core.models import Member, Render, Workspace
 from core.proposals.making import ReplyTo, propose
 from core.proposals.replies import proposal_reply
 from core.services import Services
@@ -45,6 +45,41 @@ class Running:
     async def said(self, chat_id: int, fragment: str, timeout: float = 15.0) -> str:
         return await self.fake.wait_for(
             lambda: next((t for t in self.texts(chat_id) if fragment in t), None), timeout)
+
+    def group_workspace(self) -> int:
+        with self.services.db.session() as session:
+            return session.scalar(select(Workspace.id).where(Workspace.external_id == str(GROUP)))
+
+    def member_id(self, user: int) -> int | None:
+        """The user as a member of the group's workspace (once they have written there)."""
+        with self.services.db.session() as session:
+            return session.scalar(select(Member.id).join(Workspace).where(
+                Workspace.external_id == str(GROUP), Member.user_ref == str(user)))
+
+    def queued_job(self, requester: int = ADMIN) -> int:
+        """A probe job waiting in the queue (no worker runs), started from the group by `requester`."""
+        origin = jobs.Origin(self.group_workspace(), self.member_id(requester), "telegram", str(GROUP))
+        with self.services.db.session() as session:
+            return jobs.enqueue(session, "probe", {"path": "x.mp4"}, origin).id
+
+    def keyboard(self, text_fragment: str) -> tuple[int, list[dict[str, str]]]:
+        """The group message containing `text_fragment`: its id and its buttons."""
+        call = next(c for c in reversed(self.fake.sent("sendMessage", GROUP))
+                    if c.ok and text_fragment in c.params["text"])
+        message_id = next(mid for (chat, mid), m in self.fake.messages.items()
+                          if chat == GROUP and m.get("text") == call.params["text"])
+        buttons = [b for row in json.loads(call.params["reply_markup"])["inline_keyboard"] for b in row]
+        return message_id, buttons
+
+    async def cancel_button(self, user: int = ADMIN) -> tuple[int, int, str]:
+        """`user` starts a job and asks /queue; returns the job, the message and its Cancel key."""
+        self.fake.send_text(GROUP, user, "/help")
+        await self.fake.wait_for(lambda: self.member_id(user))
+        job_id = self.queued_job(user)
+        self.fake.send_text(GROUP, user, "/queue")
+        await self.said(GROUP, f"#{job_id} probe — waiting")
+        message_id, buttons = self.keyboard(f"#{job_id} probe")
+        return job_id, message_id, buttons[0]["callback_data"]
 
 
 @contextlib.asynccontextmanager
@@ -92,8 +127,7 @@ async def post_proposal(tg: Running, tmp_path: Path) -> tuple[int, int, dict[str
     thumbnail = tmp_path / "thumbnail.png"
     subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(preview), "-frames:v", "1",
                     str(thumbnail)], check=True)
-    with tg.services.db.session() as session:
-        workspace_id = session.scalar(select(Workspace.id).where(Workspace.external_id == str(GROUP)))
+    workspace_id = tg.group_workspace()
     render_id = make_render(tg.services, workspace_id, "Cold brew takes twelve hours. Here is why it works.",
                             preview_path=str(preview), thumbnail_path=str(thumbnail))
     proposal = propose(tg.services, workspace_id, render_id, ReplyTo("telegram", str(GROUP)))
@@ -101,9 +135,6 @@ async def post_proposal(tg: Running, tmp_path: Path) -> tuple[int, int, dict[str
         reply = proposal_reply(proposal, session.get(Render, render_id))
         outbox.post(session, "telegram", str(GROUP), reply, workspace_id=workspace_id)
     await tg.said(GROUP, f"Proposal #{proposal.id} for render #{render_id}")
-    call = next(c for c in tg.fake.sent("sendMessage", GROUP) if c.params["text"].startswith("Proposal #"))
-    message_id = next(mid for (chat, mid), m in tg.fake.messages.items()
-                      if chat == GROUP and m.get("text") == call.params["text"])
-    buttons = {b["text"]: b["callback_data"]
-               for row in json.loads(call.params["reply_markup"])["inline_keyboard"] for b in row}
+    message_id, keyboard = tg.keyboard(f"Proposal #{proposal.id} for render")
+    buttons = {b["text"]: b["callback_data"] for b in keyboard}
     return proposal.id, message_id, buttons
