@@ -167,3 +167,19 @@ def test_init_calls_beyond_six_a_minute_wait_instead_of_being_refused(services, 
     assert job.state == JobState.queued and (job.run_after - utcnow()).total_seconds() > 30
     assert "6 uploads a minute" in "\n".join(messages(services, CHANNEL))
     assert not fake.uploads
+
+
+def test_publishing_again_after_a_job_gave_up_continues_the_recorded_upload(services, fake, tmp_path,
+                                                                            monkeypatch) -> None:
+    monkeypatch.setattr(publish_tiktok, "STATUS_POLLS", 1)
+    fake.processing_polls = 10**6
+    proposal_id = _setup(services, fake, tmp_path)
+    _publish(services, proposal_id)
+    with services.db.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == "publish"))
+        assert job.state == JobState.queued, "still processing: checked again later"
+        job.state = JobState.failed
+    fake.processing_polls = 0
+    said = _publish(services, proposal_id)
+    assert "inbox as a draft" in said
+    assert len(fake.uploads) == 1 and fake.calls.count("/v2/post/publish/inbox/video/init/") == 1

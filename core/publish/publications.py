@@ -64,12 +64,20 @@ def prepare(
 
 
 def enqueue(session: Session, publication: Publication, origin: jobs.Origin) -> Job:
-    """The publication's job; one per round, so asking again while it runs starts nothing new."""
+    """The publication's job; one per round, so asking again while it runs starts nothing new.
+
+    A round whose job gave up (retries exhausted, cancelled) while the publication is unfinished
+    gets a new round: its recorded upload state makes the new job continue, not start over.
+    """
+    key = f"publish:{publication.id}:{publication.data.get('round', 0)}"
+    previous = session.scalar(select(Job).where(Job.idempotency_key == key))
+    if previous is not None and JobState(previous.state).finished and publication.state not in FINISHED:
+        publication.data = {**publication.data, "round": int(publication.data.get("round", 0)) + 1}
+        key = f"publish:{publication.id}:{publication.data['round']}"
     run_after = publication.publish_at if publication.platform == "tiktok" else None
     return jobs.enqueue(
         session, "publish", {"publication_id": publication.id}, origin, queue=jobs.IO_QUEUE,
-        max_attempts=PUBLISH_ATTEMPTS, run_after=run_after,
-        idempotency_key=f"publish:{publication.id}:{publication.data.get('round', 0)}",
+        max_attempts=PUBLISH_ATTEMPTS, run_after=run_after, idempotency_key=key,
     )
 
 
