@@ -155,8 +155,46 @@ def check_queue(settings: Settings) -> list[Finding]:
             return [Finding("queue", Level.warn, "local, but WORKERS=0: no job will run here",
                             "set WORKERS, or run `ettametta worker` processes")]
         return [Finding("queue", Level.ok, f"local database queue, {count} worker processes")]
-    return [Finding("queue", Level.warn, f"broker {settings.queue_url.split('://')[0]} configured",
-                    "run `ettametta worker` on each worker machine")]
+    from workers.health import broker_findings
+
+    return broker_findings(settings)
+
+
+def check_workers(settings: Settings) -> list[Finding]:
+    """Worker heartbeats in the database (local and Celery workers), and NVENC on GPU workers."""
+    from core import leases
+
+    db = Database(settings)
+    try:
+        if not db.has_tables() or not db.is_migrated():
+            return []
+        with db.session() as session:
+            beats = {lease.name.removeprefix("worker:"): lease.holder for lease in leases.live(session, "worker:")}
+            nvenc = {lease.name.removeprefix("nvenc:"): lease.holder for lease in leases.live(session, "nvenc:")}
+    except Exception:
+        return []
+    finally:
+        db.dispose()
+    if not beats:
+        return [Finding("workers", Level.warn, "no worker is running right now",
+                        "`ettametta run` starts local workers; otherwise run `ettametta worker`")]
+    findings = [Finding("worker", Level.ok, f"{name} on {queues.replace(',', ', ')}")
+                for name, queues in sorted(beats.items())]
+    for name, report in sorted(nvenc.items()):
+        findings.append(Finding("NVENC", Level.ok if report == "ok" else Level.fail, f"{name}: {report}",
+                                "install the NVIDIA driver and container toolkit on that box, or run it "
+                                "without --queues render-gpu"))
+    return findings
+
+
+def check_media_store(settings: Settings) -> list[Finding]:
+    from core.storage import StoreError, open_store
+
+    try:
+        return [Finding("media store", Level.ok, open_store(settings).check())]
+    except StoreError as exc:
+        return [Finding("media store", Level.fail, str(exc),
+                        "check MEDIA_STORE, S3_ENDPOINT_URL and the S3_* credentials; create the bucket")]
 
 
 def check_tokens(settings: Settings) -> list[Finding]:
@@ -219,9 +257,33 @@ def check_llm(settings: Settings) -> list[Finding]:
     return findings
 
 
+def check_publishing(settings: Settings) -> list[Finding]:
+    """The OAuth redirect URIs to register, and whether providers will accept them."""
+    from urllib.parse import urlsplit
+
+    from core.publish.oauth import redirect_uri
+
+    configured = (("youtube", settings.google_client_id), ("tiktok", settings.tiktok_client_key))
+    enabled = [platform for platform, on in configured if on]
+    if not enabled:
+        return []
+    uris = ", ".join(redirect_uri(settings, p) for p in enabled)
+    host = urlsplit(settings.public_url).hostname or ""
+    if not settings.public_url.startswith("https://") and host not in ("localhost", "127.0.0.1"):
+        return [Finding("OAuth callbacks", Level.warn,
+                        f"PUBLIC_URL is not https: Google and TikTok refuse {uris}",
+                        "put a TLS proxy in front of WEB_PORT and set PUBLIC_URL to its https URL")]
+    findings = [Finding("OAuth callbacks", Level.ok, f"register these redirect URIs: {uris}")]
+    if "tiktok" in enabled and not settings.tiktok_app_audited:
+        findings.append(Finding("TikTok posting", Level.ok,
+                                "app not audited: uploads go to creators' inboxes as drafts "
+                                "(TIKTOK_APP_AUDITED=true once TikTok approves it)"))
+    return findings
+
+
 CHECKS: list[Check] = [
     check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
-    check_database, check_queue, check_tokens, check_telegram, check_llm,
+    check_database, check_queue, check_workers, check_media_store, check_tokens, check_telegram, check_llm, check_publishing,
 ]
 
 

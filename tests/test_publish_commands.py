@@ -108,3 +108,14 @@ def test_auto_publish_creates_one_publication_per_target_account(world, tmp_path
         publications = session.scalars(select(Publication)).all()
     assert [p.state for p in publications] == ["inbox"] and len(tok.uploads) == 1
     assert "inbox as a draft" in "\n".join(messages(services, CHANNEL))
+
+
+def test_doctor_names_the_redirect_uris_and_warns_about_plain_http(tmp_path) -> None:
+    from core.doctor import Level, check_publishing
+
+    public = make_settings(tmp_path, google_client_id="x", public_url="http://bot.example.com")
+    [finding] = check_publishing(public)
+    assert finding.level is Level.warn and "http://bot.example.com/oauth/youtube/callback" in finding.detail
+    local = check_publishing(make_settings(tmp_path, tiktok_client_key="k"))
+    assert local[0].level is Level.ok and "/oauth/tiktok/callback" in local[0].detail
+    assert "inboxes" in local[1].detail
