@@ -23,25 +23,21 @@ from tests.fakes.discord_server import (
     FakeDiscord,
     FakeUser,
 )
-from tests.support.discord import discord_services, discord_settings, point_discord_py_at, running_front
+from tests.support.discord import bot_services, fake_discord, running_front
 from tests.support.media import video
 from tests.support.proposals import make_render
 
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    async with fake_discord(monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = discord_services(discord_settings(tmp_path))
-    yield built
-    built.db.dispose()
+    with bot_services(tmp_path) as built:
+        yield built
 
 
 @pytest.fixture

@@ -16,23 +16,19 @@ from core.messages import Reply
 from core.models import Member, OutboxEvent, Workspace, utcnow
 from core.services import Services
 from tests.fakes.discord_server import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, FakeUser
-from tests.support.discord import discord_services, discord_settings, point_discord_py_at, running_front
+from tests.support.discord import bot_services, fake_discord, running_front
 
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    async with fake_discord(monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = discord_services(discord_settings(tmp_path))
-    yield built
-    built.db.dispose()
+    with bot_services(tmp_path) as built:
+        yield built
 
 
 def send_link(inv: Invocation, svc: Services) -> Reply:

@@ -14,17 +14,17 @@ from core.commands.registry import Command, Invocation
 from core.messages import Attachment, Reply
 from core.models import OutboxEvent
 from core.services import Services
-from tests.fakes.discord_server import CHANNEL_ID, FakeDiscord
-from tests.support.discord import discord_services, discord_settings, point_discord_py_at, running_front
+from tests.fakes.discord_server import CHANNEL_ID
+from tests.support.discord import bot_services, fake_discord, running_front
 
 LIMIT = 64 * 1024
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = discord_services(discord_settings(tmp_path))
-    yield built
-    built.db.dispose()
+    with bot_services(tmp_path) as built:
+        yield built
+
 
 
 @pytest.fixture
@@ -36,13 +36,6 @@ def big_video(tmp_path: Path) -> Attachment:
     return Attachment(path=str(video), kind="video", name="final.mp4", fallback=str(preview))
 
 
-async def start_fake(monkeypatch: pytest.MonkeyPatch, **limits: int) -> FakeDiscord:
-    fake = FakeDiscord(**limits)
-    await fake.start()
-    point_discord_py_at(fake, monkeypatch)
-    return fake
-
-
 async def test_an_answer_over_the_interaction_limit_sends_the_preview(
     monkeypatch: pytest.MonkeyPatch, services: Services, big_video: Attachment
 ) -> None:
@@ -51,13 +44,9 @@ async def test_an_answer_over_the_interaction_limit_sends_the_preview(
         return Reply(text="Here is the final cut.", attachments=[big_video])
 
     monkeypatch.setitem(registry._COMMANDS, "final", Command("final", "Show the final cut.", final_cut))
-    fake = await start_fake(monkeypatch, interaction_upload_limit=LIMIT)
-    try:
-        async with running_front(services):
-            asked = await fake.slash("final", user=fake.add_user("sam"))
-            answer = await fake.wait_for(lambda: (m := fake.original(asked)) and m.get("embeds") and m)
-    finally:
-        await fake.stop()
+    async with fake_discord(monkeypatch, interaction_upload_limit=LIMIT) as fake, running_front(services):
+        asked = await fake.slash("final", user=fake.add_user("sam"))
+        answer = await fake.wait_for(lambda: (m := fake.original(asked)) and m.get("embeds") and m)
     assert [a["filename"] for a in answer["attachments"]] == ["preview.jpg"]
     assert "final.mp4 is 128 KB, over this chat's 64 KB upload limit" in fake.text(answer)
 
@@ -65,16 +54,12 @@ async def test_an_answer_over_the_interaction_limit_sends_the_preview(
 async def test_a_result_refused_as_too_large_is_sent_again_with_the_preview(
     monkeypatch: pytest.MonkeyPatch, services: Services, big_video: Attachment
 ) -> None:
-    fake = await start_fake(monkeypatch, guild_upload_limit=LIMIT)
-    try:
-        async with running_front(services):
-            with services.db.session() as session:
-                outbox.post(session, "discord", str(CHANNEL_ID),
-                            Reply(text="Render done.", attachments=[big_video]))
-            message = await fake.wait_for(lambda: [m for m in fake.channel_messages()
-                                                   if "Render done." in fake.text(m)])
-    finally:
-        await fake.stop()
+    async with fake_discord(monkeypatch, guild_upload_limit=LIMIT) as fake, running_front(services):
+        with services.db.session() as session:
+            done = Reply(text="Render done.", attachments=[big_video])
+            outbox.post(session, "discord", str(CHANNEL_ID), done)
+        message = await fake.wait_for(lambda: [m for m in fake.channel_messages()
+                                               if "Render done." in fake.text(m)])
     assert [a["filename"] for a in message[0]["attachments"]] == ["preview.jpg"]
     assert "here is its preview (preview.jpg) instead" in fake.text(message[0])
     with services.db.session() as session:

@@ -10,23 +10,25 @@ import pytest
 from core.commands.registry import all_commands
 from core.services import Services
 from tests.fakes.discord_server import ADMIN_ROLE_ID, EDITOR_ROLE_ID, EPHEMERAL, GUILD_ID, FakeDiscord
-from tests.support.discord import discord_services, discord_settings, point_discord_py_at, running_front
+from tests.support.discord import (
+    bot_services,
+    discord_services,
+    discord_settings,
+    fake_discord,
+    running_front,
+)
 
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    async with fake_discord(monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = discord_services(discord_settings(tmp_path))
-    yield built
-    built.db.dispose()
+    with bot_services(tmp_path) as built:
+        yield built
 
 
 async def test_the_bot_connects_and_registers_every_command_once(

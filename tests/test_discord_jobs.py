@@ -14,24 +14,20 @@ from core.models import Job, JobState, OutboxEvent
 from core.services import Services
 from tests.conftest import ThreadWorker
 from tests.fakes.discord_server import ADMIN_ROLE_ID, CHANNEL_ID, FakeDiscord
-from tests.support.discord import discord_services, discord_settings, point_discord_py_at, running_front
+from tests.support.discord import bot_services, fake_discord, running_front
 from tests.support.media import video
 
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    point_discord_py_at(server, monkeypatch)
-    yield server
-    await server.stop()
+    async with fake_discord(monkeypatch) as server:
+        yield server
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = discord_services(discord_settings(tmp_path))
-    yield built
-    built.db.dispose()
+    with bot_services(tmp_path) as built:
+        yield built
 
 
 async def test_probe_of_an_attached_clip_answers_at_once_and_posts_the_result(

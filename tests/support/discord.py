@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,28 @@ def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
 def discord_services(settings: Settings) -> Services:
     upgrade(settings)
     return build_services(settings, LocalDispatcher())
+
+
+@asynccontextmanager
+async def fake_discord(monkeypatch: pytest.MonkeyPatch, **limits: int) -> AsyncIterator[FakeDiscord]:
+    """The fake Discord running, with discord.py pointed at it."""
+    server = FakeDiscord(**limits)
+    await server.start()
+    point_discord_py_at(server, monkeypatch)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@contextmanager
+def bot_services(tmp_path: Path, **overrides: Any) -> Iterator[Services]:
+    """Migrated services whose settings carry the fake's bot token."""
+    built = discord_services(discord_settings(tmp_path, **overrides))
+    try:
+        yield built
+    finally:
+        built.db.dispose()
 
 
 @asynccontextmanager
