@@ -152,7 +152,7 @@ def test_retention_is_drawn_from_the_curve_youtube_returned(svc, youtube) -> Non
     with svc.db.session() as session:
         made = report.retention(session, publication(svc, pub))
     assert "viewers watch" in made.text
-    assert "Most viewers leave at 0:25 (62% in) (−14 points)." in made.text
+    assert "Most viewers leave at 0:25 (62% in): −14 points." in made.text
     assert made.chart[:4] == b"\x89PNG"
 
 

@@ -152,8 +152,8 @@ def retention(session: Session, publication: Publication) -> Report:
     drop = biggest_drop(points)
     text = f"Retention of “{data.title}”: viewers watch {average_viewed(points):.0f}% of it on average."
     if drop:
-        text += (f" Most viewers leave at {position(drop.ratio, data.duration_s)} "
-                 f"(−{drop.points_lost:.0f} points).")
+        text += (f" Most viewers leave at {position(drop.ratio, data.duration_s)}: "
+                 f"−{drop.points_lost:.0f} points.")
     text += f" Curve from the reading of {when(data.last_reading)}."
     return Report(text, charts.retention_chart(data), f"retention-{publication.id}")
 

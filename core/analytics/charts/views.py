@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import matplotlib.dates as mdates
 from matplotlib.figure import Figure
@@ -73,9 +73,7 @@ def _plot(axes, drawn: list[Series]) -> None:
                       textcoords="offset points", va="center", ha="left", color=tint,
                       fontsize=style.BODY_PT, fontweight="bold", zorder=5)
     first, last = min(times), max(times)
-    span = last - first
-    pad = max(span * 0.14, timedelta(hours=6)) if span else timedelta(days=1)
-    axes.set_xlim(first - (pad * 0.25 if span else pad), last + pad)
+    axes.set_xlim(*_time_range(first, last))
     axes.set_ylim(0, max(10, peak * 1.15))
     locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
     locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12, 24]
@@ -86,3 +84,14 @@ def _plot(axes, drawn: list[Series]) -> None:
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: style.compact(value)))
     axes.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.02), ncols=2, frameon=False,
                 fontsize=style.BODY_PT - 1, handlelength=1.4, borderaxespad=0, columnspacing=1.4)
+
+
+def _time_range(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """Room for the value labels on the right; readings minutes apart still get a readable slope."""
+    span = last - first
+    if not span:
+        return first - timedelta(days=1), last + timedelta(days=1)
+    if span < timedelta(hours=1):
+        pad = max(span * 0.5, timedelta(minutes=2))
+        return first - pad, last + pad
+    return first - span * 0.04, last + span * 0.16
