@@ -154,3 +154,21 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_workspace(services) -
         tg.fake.migrate(GROUP, SUPERGROUP)
         tg.fake.send_text(SUPERGROUP, ADMIN, "/settings niche")
         await tg.said(SUPERGROUP, "niche = cooking")
+
+
+async def test_a_viewer_uploading_a_video_is_refused_before_any_download(services, tmp_path: Path) -> None:
+    clip = video(tmp_path / "clip.mp4", seconds=1, size="160x120")
+    async with telegram_front(services) as tg:
+        tg.fake.send_document(GROUP, VIEWER, clip, "/probe")
+        await tg.said(GROUP, "Only editors and owners can run /probe")
+        assert not tg.fake.sent("getFile")
+    assert not (tg.services.settings.data_dir / "uploads").exists()
+
+
+async def test_a_file_telegram_will_not_hand_over_is_reported(services, tmp_path: Path) -> None:
+    clip = video(tmp_path / "clip.mp4", seconds=1, size="160x120")
+    async with telegram_front(services) as tg:
+        tg.fake.fail_next("getFile", 400, "Bad Request: file is too big")
+        tg.fake.send_document(GROUP, ADMIN, clip, "/probe")
+        text = await tg.said(GROUP, "I couldn't fetch that file from Telegram")
+        assert "File is too big" in text

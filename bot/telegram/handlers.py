@@ -23,7 +23,8 @@ from bot.telegram.codes import ChoiceTarget, choice_target, use_dm_code
 from bot.telegram.deliver import TelegramDeliverer
 from bot.telegram.sender import ReplySender
 from core import outbox
-from core.commands.registry import CommandError
+from core.commands.parser import parse_line
+from core.commands.registry import CommandError, get_command
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
@@ -67,7 +68,7 @@ class Handlers:
             return
         caller = await self.callers.caller(message.chat, message.from_user, as_chat=message.sender_chat)
         attachments: list[str] = []
-        if uploads.has_file(message):
+        if uploads.has_file(message) and await asyncio.to_thread(self._may_run, caller, text):
             try:
                 path = await uploads.fetch(message, self.services.settings, self.download_limit)
             except CommandError as exc:
@@ -76,6 +77,17 @@ class Handlers:
             attachments.append(str(path))
         reply = await asyncio.to_thread(run_text, self.services, caller, text, attachments)
         await self.respond(message.chat, caller, reply, message.message_id)
+
+    def _may_run(self, caller: Caller, text: str) -> bool:
+        """Fetch a file only for a command the sender may run; run_text words the refusal."""
+        try:
+            command = get_command(parse_line(text).name)
+        except CommandError:
+            return False
+        if command is None:
+            return False
+        with self.services.db.session() as session:
+            return resolve(session, caller).role >= command.min_role
 
     def _for_me(self, head: str, context: CallbackContext) -> bool:
         """`/help@other_bot` in a group is meant for another bot."""

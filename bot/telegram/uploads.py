@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from telegram import Message
+from telegram.error import TelegramError
 
 from bot.telegram.client import MB
 from core.commands.registry import CommandError
@@ -35,8 +36,13 @@ async def fetch(message: Message, settings: Settings, download_limit: int | None
     target_dir = settings.data_dir / "uploads"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"tg-{uuid.uuid4().hex}{_suffix(media)}"
-    telegram_file = await media.get_file()
-    await telegram_file.download_to_drive(target)
+    try:
+        telegram_file = await media.get_file()
+        await telegram_file.download_to_drive(target)
+    except TelegramError as exc:
+        target.unlink(missing_ok=True)
+        raise CommandError(f"I couldn't fetch that file from Telegram ({exc.message}); "
+                           "send it again.") from None
     return target
 
 
