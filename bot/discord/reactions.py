@@ -44,7 +44,10 @@ class ReactionHandler:
         if reply.error:
             log.info("reaction %s by %s refused: %s", event.emoji, event.user_id, reply.text)
             message = channel.get_partial_message(event.message_id)  # type: ignore[union-attr]
-            await message.remove_reaction(event.emoji, discord.Object(event.user_id))
+            try:
+                await message.remove_reaction(event.emoji, discord.Object(event.user_id))
+            except discord.HTTPException as exc:
+                log.warning("could not remove a refused reaction (give the bot Manage Messages): %s", exc)
             return
         if reply.private:
             try:
