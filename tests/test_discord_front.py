@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from core.commands.registry import all_commands
+from core.commands import registry
+from core.commands.registry import Command, Invocation, all_commands
+from core.messages import Reply
 from core.services import Services
 from tests.fakes.discord_server import ADMIN_ROLE_ID, EDITOR_ROLE_ID, EPHEMERAL, GUILD_ID, FakeDiscord
 from tests.support.discord import (
@@ -127,3 +130,23 @@ async def test_a_wrong_token_is_reported_clearly(fake: FakeDiscord, tmp_path: Pa
         await front.start()
     built.db.dispose()
     assert fake.identified == 0
+
+
+async def test_a_slow_command_is_acknowledged_before_it_finishes(
+    fake: FakeDiscord, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def slow(inv: Invocation, svc: Services) -> Reply:
+        """Take a while (test command)."""
+        release.wait(10)
+        return Reply(text="Finally done.")
+
+    monkeypatch.setitem(registry._COMMANDS, "slow", Command("slow", "Take a while.", slow))
+    async with running_front(services):
+        asked = await fake.slash("slow", user=fake.add_user("sam"))
+        await fake.wait_for(lambda: asked.acknowledged)
+        assert not release.is_set(), "acknowledged while the command was still running"
+        release.set()
+        answer = await fake.wait_for(lambda: (m := fake.original(asked)) and m.get("embeds") and m)
+    assert "Finally done." in fake.text(answer) and fake.late == []
