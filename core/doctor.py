@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.config import Settings
 from core.db import Database
@@ -162,15 +163,12 @@ def check_queue(settings: Settings) -> list[Finding]:
 
 def check_workers(settings: Settings) -> list[Finding]:
     """Worker heartbeats in the database (local and Celery workers), and NVENC on GPU workers."""
-    from core import leases
-
     db = Database(settings)
     try:
         if not db.has_tables() or not db.is_migrated():
             return []
         with db.session() as session:
-            beats = {lease.name.removeprefix("worker:"): lease.holder for lease in leases.live(session, "worker:")}
-            nvenc = {lease.name.removeprefix("nvenc:"): lease.holder for lease in leases.live(session, "nvenc:")}
+            beats, nvenc = _live_leases(session, "worker:"), _live_leases(session, "nvenc:")
     except Exception:
         return []
     finally:
@@ -185,6 +183,12 @@ def check_workers(settings: Settings) -> list[Finding]:
                                 "install the NVIDIA driver and container toolkit on that box, or run it "
                                 "without --queues render-gpu"))
     return findings
+
+
+def _live_leases(session: Any, prefix: str) -> dict[str, str]:
+    from core import leases
+
+    return {lease.name.removeprefix(prefix): lease.holder for lease in leases.live(session, prefix)}
 
 
 def check_media_store(settings: Settings) -> list[Finding]:
@@ -283,7 +287,8 @@ def check_publishing(settings: Settings) -> list[Finding]:
 
 CHECKS: list[Check] = [
     check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
-    check_database, check_queue, check_workers, check_media_store, check_tokens, check_telegram, check_llm, check_publishing,
+    check_database, check_queue, check_workers, check_media_store, check_tokens, check_telegram,
+    check_llm, check_publishing,
 ]
 
 

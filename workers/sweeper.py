@@ -10,7 +10,6 @@ duplicate is harmless: the claim lets one delivery run the job and drops the oth
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -121,14 +120,8 @@ class Sweeper:
 
 
 def nvenc_report() -> str:
-    """'ok' when ffmpeg can encode one frame with h264_nvenc here, else the reason (short)."""
-    argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-            "color=black:s=256x256:d=0.1", "-frames:v", "1", "-c:v", "h264_nvenc", "-f", "null", "-"]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable: {exc}"[:120]
-    if result.returncode == 0:
-        return "ok"
-    lines = result.stderr.strip().splitlines() or ["ffmpeg failed"]
-    return f"unavailable: {lines[-1]}"[:120]
+    """'ok' when ffmpeg can encode a real frame with h264_nvenc here, else the reason (short)."""
+    from core.media.encoders import nvenc_test_encode
+
+    worked, error = nvenc_test_encode()
+    return "ok" if worked else f"unavailable: {error or 'h264_nvenc failed'}"[:120]
