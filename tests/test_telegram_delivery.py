@@ -234,3 +234,18 @@ async def test_a_proposal_shows_preview_thumbnail_and_a_keyboard(services, tmp_p
         assert rows[:3] == [[f"{n}\ufe0f\u20e3 {n}: {t[:40]}"] for n, t in enumerate(titles, 1)]
         assert rows[3:] == [["✅ Approve", "❌ Reject", "🔁 New titles"]]
         assert all(1 <= len(b["callback_data"].encode()) <= 64 for b in buttons)
+
+
+async def test_a_private_job_result_reaches_its_requester_through_the_deep_link(services) -> None:
+    async with telegram_front(services) as tg:
+        tg.fake.send_text(GROUP, VIEWER, "/help")
+        await tg.fake.wait_for(lambda: tg.member_id(VIEWER))
+        job_id = tg.queued_job(VIEWER)
+        with tg.services.db.session() as session:
+            outbox.reply_to_job(session, session.get_one(Job, job_id),
+                                Reply(text="Sign in here: https://auth/abc", private=True))
+        notice = await tg.said(GROUP, "I have a private message for you")
+        code = re.search(r"\?start=([A-Za-z0-9_-]+) ", notice).group(1)
+        tg.fake.send_text(VIEWER, VIEWER, f"/start {code}")
+        await tg.said(VIEWER, "Sign in here: https://auth/abc")
+        assert not [t for t in tg.texts(GROUP) if "https://auth/abc" in t]

@@ -53,14 +53,15 @@ def choice_target(session: Session, code: str) -> ChoiceTarget | None:
     return ChoiceTarget(chat=row.data["chat"], command=row.data["command"])
 
 
-def dm_code(session: Session, event: OutboxEvent) -> str:
-    """The deep-link code for one waiting private message (the same code on every reminder)."""
+def dm_code(session: Session, event: OutboxEvent, user_ref: str) -> str:
+    """The deep-link code for one private message waiting for `user_ref` (the same code on
+    every reminder)."""
     code = _key("d", "dm", str(event.id))
     if session.get(OneTimeCode, code) is None:
         member_id = session.scalar(select(Member.id).where(
-            Member.workspace_id == event.workspace_id, Member.user_ref == event.chat_ref))
+            Member.workspace_id == event.workspace_id, Member.user_ref == user_ref))
         session.add(OneTimeCode(code=code, purpose=DM, member_id=member_id,
-                                data={"event_id": event.id, "user": event.chat_ref}))
+                                data={"event_id": event.id, "user": user_ref}))
     return code
 
 

@@ -90,7 +90,7 @@ class TelegramDeliverer:
         except Forbidden:
             if route.group_ref is None:
                 raise
-        code = await asyncio.to_thread(self._code, envelope.event_id)
+        code = await asyncio.to_thread(self._code, envelope.event_id, route.user_ref)
         link = f"{self.services.settings.telegram_link_url.rstrip('/')}/{self.bot.username}?start={code}"
         await self.bot.send_message(
             route.group_ref,
@@ -117,9 +117,9 @@ class TelegramDeliverer:
                 Member.workspace_id == event.workspace_id, Member.user_ref == user_ref))
             return PrivateRoute(user_ref, group, name or "Hello")
 
-    def _code(self, event_id: int) -> str:
+    def _code(self, event_id: int, user_ref: str) -> str:
         with self.services.db.session() as session:
-            return dm_code(session, session.get_one(OutboxEvent, event_id))
+            return dm_code(session, session.get_one(OutboxEvent, event_id), user_ref)
 
     async def deliver_waiting(self, user_ref: str, event_id: int | None = None) -> int:
         """Deliver the private messages waiting for this person, who just started the bot:
