@@ -129,3 +129,31 @@ def test_transcription_recovers_most_words_with_sensible_times(tmp_path) -> None
     assert len(heard & expected) >= 0.7 * len(expected)
     assert all(0 <= w.start <= w.end <= 5.0 for w in found)
     assert [w.start for w in found] == sorted(w.start for w in found)
+
+
+def test_scene_cuts_are_found_on_the_output_timeline(tmp_path) -> None:
+    from core.media.extras import scene_cuts
+
+    cut = tmp_path / "cut.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
+                    "-f", "lavfi", "-i", "smptebars=size=160x120:rate=10:duration=2",
+                    "-filter_complex", "[0][1]concat=n=2:v=1:a=0", "-c:v", "libx264", "-preset",
+                    "ultrafast", "-pix_fmt", "yuv420p", str(cut)], check=True)
+    assert [round(t) for t in scene_cuts(cut, 0.0, 4.0)] == [2]
+    assert [round(t, 1) for t in scene_cuts(cut, 1.0, 3.0)] == [1.0]
+
+
+def test_a_cancelled_pass_stops_ffmpeg_at_once(tmp_path) -> None:
+    from core.media import ffrun
+
+    pattern = "testsrc2=size=640x360:rate=30:duration=120"
+    argv = ["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", pattern,
+            "-c:v", "libx264", "-preset", "ultrafast", "-progress", "pipe:1", "-f", "null", "-"]
+
+    def cancel(fraction: float, eta: float | None) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ffrun.run(argv, 120.0, cancel)
+    stray = subprocess.run(["pgrep", "-f", pattern], capture_output=True)
+    assert stray.stdout == b""
