@@ -23,7 +23,7 @@ RENDERABLE = {RightsBasis.owned, RightsBasis.creative_commons, RightsBasis.licen
 
 def fetch(make: Callable[[], TrendingSource | SearchSource], ref: str) -> list[Found]:
     try:
-        [result] = make().fetch([ref], {})
+        [result] = list(make().fetch([ref], {}))
     except (quota.QuotaError, YouTubeError) as exc:
         raise CommandError(str(exc)) from None
     if result.error:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.discovery.model import Found
@@ -19,6 +19,8 @@ from core.discovery.scoring import Reading, score
 from core.models import Account, Candidate, CandidateStat, RightsBasis, utcnow
 
 CHUNK = 500
+REFRESHED = ("url", "title", "channel_id", "channel_title", "published_at", "duration_s", "license",
+             "thumbnail_url", "rights_basis", "last_seen_at", "score", "data")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ def merge(session: Session, workspace_id: int, found: Sequence[Found]) -> list[M
 
 
 def _merge_chunk(session: Session, workspace_id: int, chunk: list[Found], owned: set[str]) -> list[Merged]:
+    """Bulk statements throughout (a scan merges tens of thousands of videos): existing rows are
+    detached, recomputed and written with one executemany UPDATE; new rows and readings are
+    inserted in bulk."""
     now = utcnow()
     existing = {
         (c.platform, c.external_id): c
@@ -61,25 +66,42 @@ def _merge_chunk(session: Session, workspace_id: int, chunk: list[Found], owned:
             Candidate.external_id.in_([f.external_id for f in chunk])))
     }
     last = _latest_readings(session, [c.id for c in existing.values()])
-    results: list[Merged] = []
+    for candidate in existing.values():
+        session.expunge(candidate)
+    fresh: list[Candidate] = []
     for item in chunk:
         candidate = existing.get((item.platform, item.external_id))
-        is_new = candidate is None
+        history = [Reading(now, item.views)]
         if candidate is None:
             candidate = Candidate(workspace_id=workspace_id, platform=item.platform,
                                   external_id=item.external_id, first_seen_at=now, data={})
-            session.add(candidate)
-        history = [r for r in [last.get(candidate.id)] if r is not None] if not is_new else []
-        history.append(Reading(now, item.views))
+            fresh.append(candidate)
+        elif candidate.id in last:
+            history.insert(0, last[candidate.id])
         _update(candidate, item, owned, history, now)
-        results.append(Merged(candidate, is_new))
+    inserted = _insert(session, fresh)
+    if existing:
+        session.execute(update(Candidate), [{"id": c.id, **{key: getattr(c, key) for key in REFRESHED}}
+                                            for c in existing.values()])
+    rows = {(c.platform, c.external_id): c for c in inserted} | existing
+    results = [Merged(rows[(f.platform, f.external_id)], (f.platform, f.external_id) not in existing)
+               for f in chunk]
     session.flush()
-    session.add_all(
-        CandidateStat(candidate_id=m.candidate.id, taken_at=now, views=f.views, likes=f.likes,
-                      comments=f.comments)
+    session.execute(insert(CandidateStat), [
+        {"candidate_id": m.candidate.id, "taken_at": now, "views": f.views, "likes": f.likes,
+         "comments": f.comments}
         for m, f in zip(results, chunk, strict=True)
-    )
+    ])
     return results
+
+
+def _insert(session: Session, fresh: list[Candidate]) -> list[Candidate]:
+    if not fresh:
+        return []
+    columns = [c.key for c in Candidate.__table__.columns if c.key != "id"]
+    values = [{key: value for key in columns if (value := getattr(candidate, key)) is not None}
+              for candidate in fresh]
+    return list(session.scalars(insert(Candidate).returning(Candidate, sort_by_parameter_order=True), values))
 
 
 def _update(candidate: Candidate, item: Found, owned: set[str], history: list[Reading],

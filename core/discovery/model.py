@@ -7,6 +7,7 @@ with whatever statistics the platform gives; scoring and merging never care whic
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -60,7 +61,7 @@ class DiscoverySource(Protocol):
 
     kind: str
 
-    def fetch(self, refs: list[str], known: dict[str, dict[str, str]]) -> list[Fetched]:
+    def fetch(self, refs: list[str], known: dict[str, dict[str, str]]) -> Iterable[Fetched]:
         """`known[ref]` holds what an earlier scan resolved (e.g. the uploads playlist id)."""
         ...
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 BATCH = 50
+CHUNK_CHANNELS = 100
 TRENDING_LIMIT = 50
 MEDIAN_MIN_VIDEOS = 3
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
@@ -102,7 +103,9 @@ def video_details(api: YouTubeApi, pool: _Pool, ids: list[str]) -> dict[str, dic
     unique = list(dict.fromkeys(ids))
     batches = [unique[i:i + BATCH] for i in range(0, len(unique), BATCH)]
     found: dict[str, dict[str, Any] | Exception] = {}
-    for batch, result in zip(batches, pool.map(api.videos, batches), strict=True):
+    with api.prepaid(quota.YOUTUBE, len(batches)):
+        results = pool.map(api.videos, batches)
+    for batch, result in zip(batches, results, strict=True):
         if isinstance(result, Exception):
             found.update(dict.fromkeys(batch, result))
         else:
@@ -118,10 +121,26 @@ class ChannelSource:
         self.pool = _Pool(services)
         self.limit = services.settings.discovery_max_per_channel
 
-    def fetch(self, refs: list[str], known: dict[str, dict[str, str]]) -> list[Fetched]:
+    def fetch(self, refs: list[str], known: dict[str, dict[str, str]]) -> Iterator[Fetched]:
+        """Channels in chunks; the next chunk is fetched while the caller merges this one."""
+        chunks = [refs[i:i + CHUNK_CHANNELS] for i in range(0, len(refs), CHUNK_CHANNELS)]
+        if not chunks:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="youtube-ahead") as ahead:
+            pending = ahead.submit(self._fetch_chunk, chunks[0], known)
+            for following in [*chunks[1:], None]:
+                results = pending.result()
+                if following is not None:
+                    pending = ahead.submit(self._fetch_chunk, following, known)
+                yield from results
+
+    def _fetch_chunk(self, refs: list[str], known: dict[str, dict[str, str]]) -> list[Fetched]:
         resolved, errors = self._resolve(refs, known)
         playlists = list(resolved.items())
-        listings = self.pool.map(lambda pair: self.api.uploads(pair[1]["uploads"], self.limit), playlists)
+        pages = -(-self.limit // BATCH)
+        with self.api.prepaid(quota.YOUTUBE, len(playlists) * pages):
+            listings = self.pool.map(lambda pair: self.api.uploads(pair[1]["uploads"], self.limit),
+                                     playlists)
         uploads: dict[str, list[str]] = {}
         for (ref, _), listing in zip(playlists, listings, strict=True):
             if isinstance(listing, Exception):

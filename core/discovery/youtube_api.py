@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -55,24 +57,68 @@ class YouTubeApi:
         self._workspace_id = workspace_id
         self._document = rerooted_document(settings.google_api_base_url)
         self._key = settings.youtube_api_key
-        self._local = threading.local()
+        self._clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._prepaid: dict[str, int] = {}
+        self._blocked: quota.QuotaError | None = None
 
-    def _client(self) -> Any:
-        client = getattr(self._local, "client", None)
-        if client is None:
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        """A built client for this thread's call: httplib2 is not thread-safe and a build costs
+        ~30 ms, so clients are pooled and reused rather than built per call or per thread."""
+        try:
+            client = self._clients.get_nowait()
+        except queue.Empty:
             client = build_from_document(self._document, developerKey=self._key,
                                          http=httplib2.Http(timeout=TIMEOUT_S))
-            self._local.client = client
-        return client
+        try:
+            yield client
+        finally:
+            self._clients.put(client)
 
-    def call(self, bucket: str, make: Callable[[Any], Any], units: int = 1) -> dict[str, Any]:
-        """Reserve `units` in `bucket`, then execute the request `make(client)` builds."""
+    @contextmanager
+    def prepaid(self, bucket: str, units: int) -> Iterator[None]:
+        """Record `units` for the calls about to be made in one write instead of one per call;
+        what is not used is given back, so the day's count stays exact."""
+        try:
+            with self._services.db.session() as session:
+                quota.spend(session, self._workspace_id, bucket, units)
+        except quota.QuotaError:
+            yield None
+            return
+        with self._lock:
+            self._prepaid[bucket] = self._prepaid.get(bucket, 0) + units
+        try:
+            yield None
+        finally:
+            with self._lock:
+                unused = min(units, self._prepaid.get(bucket, 0))
+                self._prepaid[bucket] = self._prepaid.get(bucket, 0) - unused
+            if unused:
+                with self._services.db.session() as session:
+                    quota.record(session, self._workspace_id, bucket, -unused)
+
+    def _pay(self, bucket: str, units: int) -> None:
+        if self._blocked is not None:
+            raise self._blocked
+        with self._lock:
+            if self._prepaid.get(bucket, 0) >= units:
+                self._prepaid[bucket] -= units
+                return
         with self._services.db.session() as session:
             quota.spend(session, self._workspace_id, bucket, units)
+
+    def call(self, bucket: str, make: Callable[[Any], Any], units: int = 1) -> dict[str, Any]:
+        """Pay `units` from `bucket`, then execute the request `make(client)` builds."""
+        self._pay(bucket, units)
         try:
-            return make(self._client()).execute(num_retries=2)
+            with self._client() as client:
+                return make(client).execute(num_retries=2)
         except HttpError as exc:
-            raise self._translate(exc, bucket) from None
+            error = self._translate(exc, bucket)
+            if isinstance(error, quota.QuotaError):
+                self._blocked = error
+            raise error from None
 
     def _translate(self, exc: HttpError, bucket: str) -> Exception:
         reason, message = _reason(exc)

@@ -4,7 +4,8 @@ It serves the read paths discovery uses (channels, playlistItems, videos incl. t
 mostPopular chart, search), counts every call and its quota cost the way Google does
 (1 unit per list call; search.list in its own bucket), answers 403 `quotaExceeded` past a
 limit, and can add latency per call. Data lives in plain dataclasses so other fakes and
-tests can add routes (`fake.routes["youtube/v3/xyz"] = handler`) and records.
+tests can add routes (`fake.routes["youtube/v3/xyz"] = handler`) and records. Thumbnails
+point at an unresolvable host unless `fake.thumbnails = fake.url` (then it serves a PNG).
 
     with FakeYouTube() as fake:
         channel = fake.add_channel("Cooking", handle="@cook", videos=30)
@@ -13,6 +14,7 @@ tests can add routes (`fake.routes["youtube/v3/xyz"] = handler`) and records.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -25,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 PAGE_MAX = 50
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 Handler = Callable[["FakeYouTube", dict[str, str]], tuple[int, dict[str, Any]]]
 
 
@@ -43,14 +46,14 @@ class FakeVideo:
     category_id: str = "22"
     live: str = "none"
 
-    def resource(self, parts: set[str]) -> dict[str, Any]:
+    def resource(self, parts: set[str], thumbnails: str = "https://i.ytimg.test/") -> dict[str, Any]:
         item: dict[str, Any] = {"kind": "youtube#video", "id": self.id}
         if "snippet" in parts:
             item["snippet"] = {
                 "publishedAt": _iso(self.published_at), "channelId": self.channel_id,
                 "title": self.title, "channelTitle": self.channel_title,
                 "categoryId": self.category_id, "liveBroadcastContent": self.live,
-                "thumbnails": {"high": {"url": f"https://i.ytimg.test/vi/{self.id}/hqdefault.jpg"}},
+                "thumbnails": {"high": {"url": f"{thumbnails}vi/{self.id}/hqdefault.png"}},
             }
         if "statistics" in parts:
             item["statistics"] = {"viewCount": str(self.views), "likeCount": str(self.likes),
@@ -93,6 +96,7 @@ class FakeYouTube:
             "youtube/v3/videos": _videos, "youtube/v3/search": _search,
         }
         self._server: ThreadingHTTPServer | None = None
+        self.thumbnails = "https://i.ytimg.test/"
 
     # -- data ---------------------------------------------------------------------------------
     def add_channel(self, title: str, *, handle: str = "", videos: int = 0, views: int = 1000,
@@ -128,10 +132,13 @@ class FakeYouTube:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802
-                status, body = fake.handle(self.path)
-                raw = json.dumps(body).encode()
+                if self.path.startswith("/vi/"):
+                    status, raw, kind = 200, PNG, "image/png"
+                else:
+                    status, body = fake.handle(self.path)
+                    raw, kind = json.dumps(body).encode(), "application/json; charset=UTF-8"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
@@ -161,6 +168,9 @@ class FakeYouTube:
         parts = urlsplit(raw_path)
         path = parts.path.strip("/")
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if path == "_fake/stats":
+            with self.lock:
+                return 200, {"units": self.units, "search_calls": self.search_calls, "calls": dict(self.calls)}
         route = self.routes.get(path)
         if route is None:
             return 404, _error(404, "notFound", f"no route {path}")
@@ -248,19 +258,23 @@ def _videos(fake: FakeYouTube, params: dict[str, str]) -> tuple[int, dict[str, A
         key = (params.get("regionCode", "US"), params.get("videoCategoryId", ""))
         ids = fake.trending.get(key, [])
         chunk, token = _page(ids, params)
-        items = [fake.videos[v].resource(parts) for v in chunk]
+        items = [fake.videos[v].resource(parts, fake.thumbnails) for v in chunk]
         return 200, _listing("youtube#videoListResponse", items, token, len(ids))
     ids = [v for v in params.get("id", "").split(",") if v]
     if len(ids) > PAGE_MAX:
         return 400, _error(400, "invalidParameter", "too many ids (at most 50)")
-    items = [fake.videos[v].resource(parts) for v in ids if v in fake.videos]
+    items = [fake.videos[v].resource(parts, fake.thumbnails) for v in ids if v in fake.videos]
     return 200, _listing("youtube#videoListResponse", items, None, len(items))
 
 
 def _search(fake: FakeYouTube, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
     query = params.get("q", "").lower()
-    ids = fake.search_results.get(query) or [
-        v.id for v in fake.videos.values() if query and query in v.title.lower()]
+    if "channelId" in params:
+        channel = fake.channels.get(params["channelId"])
+        ids = list(channel.uploads) if channel else []
+    else:
+        ids = fake.search_results.get(query) or [
+            v.id for v in fake.videos.values() if query and query in v.title.lower()]
     chunk, token = _page(ids, params)
     items = [{"kind": "youtube#searchResult", "id": {"kind": "youtube#video", "videoId": v}} for v in chunk]
     return 200, _listing("youtube#searchListResponse", items, token, len(ids))
