@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import upgrade
-from core.models import Job, JobState, Publication, Role, utcnow
+from core.models import Job, JobState, Proposal, Publication, Role, utcnow
 from core.publish import youtube
 from core.publish.post import Post
 from tests.conftest import ThreadWorker, make_settings
@@ -195,3 +195,19 @@ def test_a_landscape_or_long_clip_fails_the_check_with_a_clear_message(services,
     said = " ".join(messages(services, CHANNEL))
     assert "landscape (640x360); Shorts are vertical or square" in said
     assert tube.initiations == 0
+
+
+def test_a_creative_commons_credit_is_published_with_the_video(services, fakes, tmp_path) -> None:
+    _, tube = fakes
+    proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    credit = '"Original" by Some Channel, https://youtu.be/abc, CC BY 3.0'
+    with services.db.session() as session:
+        session.get_one(Proposal, proposal_id).attribution = credit
+    with ThreadWorker(services):
+        run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    snippet = next(iter(tube.uploaded.values())).metadata["snippet"]
+    assert snippet["description"].endswith(credit) and "#shorts" in snippet["description"]
+    assert snippet["tags"] == ["shorts", "test"]
+    long_caption = post_for(tmp_path / "short.mp4", title="t" * 3000, attribution=credit).caption
+    assert long_caption.endswith(credit) and len(long_caption) <= 2200

@@ -1,5 +1,8 @@
 """What gets published: the file and its words, gathered once from the proposal, checked before upload.
 
+The words are the proposal as approved (core.proposals.content): the chosen or custom title,
+and the description with its hashtags and the CC BY credit.
+
 A failed check is a message the person can act on ("the clip is 3 min 40 s; Shorts stop at
 3 minutes"), never a failed upload.
 """
@@ -16,6 +19,7 @@ from core import workspace_settings
 from core.jobs import JobFailed
 from core.media.probe import MediaInfo, probe
 from core.models import Proposal, Publication, Render, RightsBasis, Source, Workspace
+from core.proposals.content import approved_content
 
 YOUTUBE_TITLE_MAX = 100
 YOUTUBE_DESCRIPTION_MAX_BYTES = 5000
@@ -46,12 +50,14 @@ class Post:
     license: str
     tiktok_mode: str
     tiktok_privacy: str
+    attribution: str = ""
 
     @property
     def caption(self) -> str:
-        """TikTok's title field: the title, then the hashtags, within TikTok's limit."""
+        """TikTok's title field: title and hashtags, then the CC BY credit, which is never cut."""
         tags = " ".join(f"#{t}" for t in self.tags)
-        return f"{self.title} {tags}".strip()[:TIKTOK_CAPTION_MAX]
+        credit = f"\n{self.attribution}" if self.attribution else ""
+        return f"{self.title} {tags}".strip()[:TIKTOK_CAPTION_MAX - len(credit)] + credit
 
 
 def gather(session: Session, publication: Publication) -> Post:
@@ -66,39 +72,19 @@ def gather(session: Session, publication: Publication) -> Post:
         where = render.output_path or "never written"
         raise JobFailed(f"render #{render.id}'s video file is gone ({where}); render it again")
     path = Path(render.output_path)
+    content = approved_content(proposal)
     setting = lambda name: workspace_settings.get(workspace, name)  # noqa: E731
     privacy = "private" if publication.publish_at else publication.privacy or setting("youtube_privacy")
     return Post(
         publication_id=publication.id, workspace_id=workspace.id, account_id=publication.account_id or 0,
-        platform=publication.platform, path=path, size=path.stat().st_size, title=title_of(proposal),
-        description=describe(proposal), tags=tuple(_tag(h) for h in proposal.hashtags if _tag(h)),
+        platform=publication.platform, path=path, size=path.stat().st_size, title=content.title.strip(),
+        description=content.description, tags=tuple(t for t in content.tags if t),
+        attribution=proposal.attribution.strip(),
         privacy=privacy, publish_at=publication.publish_at, made_for_kids=bool(setting("made_for_kids")),
         synthetic_media=bool(setting("synthetic_media")),
         license=str((proposal.data or {}).get("license", "youtube")),
         tiktok_mode=str(setting("tiktok_mode")), tiktok_privacy=str(setting("tiktok_privacy")),
     )
-
-
-def title_of(proposal: Proposal) -> str:
-    if proposal.custom_title:
-        return proposal.custom_title.strip()
-    options = proposal.options or []
-    index = proposal.chosen_index if proposal.chosen_index is not None else 0
-    if not 0 <= index < len(options):
-        return ""
-    option = options[index]
-    return str(option.get("title", "") if isinstance(option, dict) else option).strip()
-
-
-def describe(proposal: Proposal) -> str:
-    """Description, hashtags, then the attribution a CC BY source requires (never cut off)."""
-    tags = " ".join(f"#{_tag(h)}" for h in proposal.hashtags if _tag(h))
-    parts = [p for p in (proposal.description.strip(), tags, proposal.attribution.strip()) if p]
-    return "\n\n".join(parts)
-
-
-def _tag(text: object) -> str:
-    return str(text).strip().lstrip("#").replace(" ", "")
 
 
 def youtube_tags(tags: tuple[str, ...]) -> list[str]:

@@ -59,8 +59,8 @@ def approved_proposal(services: Services, workspace_id: int, path: Path, *, titl
         session.add(render)
         session.flush()
         proposal = Proposal(workspace_id=workspace_id, render_id=render.id, state="approved",
-                            options=[{"title": title}], chosen_index=0, description="Made with ettametta.",
-                            hashtags=["shorts", "test"], attribution="", decided_by=member_id,
+                            options=[title], chosen_index=0, description="Made with ettametta.",
+                            hashtags=["#shorts", "#test"], attribution="", decided_by=member_id,
                             decided_at=utcnow(), reply_front="console", reply_chat=CHANNEL)
         session.add(proposal)
         session.flush()
