@@ -172,3 +172,18 @@ def test_published_dates_and_durations_are_read(yt: Services, fake) -> None:
     with yt.db.session() as session:
         found = session.scalar(select(Candidate))
     assert found.duration_s == 3723 and found.published_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_scans_merge_and_count_quota_on_postgresql(tmp_path: Path, fake, postgres_url: str) -> None:
+    services = youtube_services(tmp_path, fake, database_url=postgres_url)
+    channels = [fake.add_channel(f"PG {i}", videos=3) for i in range(3)]
+    ws = workspace(services)
+    ids = [watch(services, ws, "youtube-channel", c.id) for c in channels]
+    first = scan_watches(services, ws, ids)
+    again = scan_watches(services, ws, ids)
+    assert (first.new, again.new, again.videos) == (9, 0, 9)
+    assert units_recorded(services) == fake.units
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(CandidateStat)) == 18
+    services.db.dispose()

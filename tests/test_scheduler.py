@@ -86,6 +86,23 @@ def test_pausing_and_removing_a_watch_updates_its_schedule(sched_services: Servi
 
 
 def test_a_due_watch_fires_once_with_two_schedulers(sched_services: Services) -> None:
+    fires_once_with_two_schedulers(sched_services)
+
+
+@pytest.mark.postgres
+def test_a_due_watch_fires_once_with_two_schedulers_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    settings = make_settings(tmp_path, database_url=postgres_url, scheduler_lease_seconds=3,
+                             scan_gather_seconds=0.5)
+    upgrade(settings)
+    services = build_services(settings, LocalDispatcher())
+    try:
+        fires_once_with_two_schedulers(services)
+    finally:
+        scheduler.shutdown_writers()
+        services.db.dispose()
+
+
+def fires_once_with_two_schedulers(sched_services: Services) -> None:
     run_text(sched_services, caller(), "/watch add @twice every=1h")
     one = scheduler.Scheduler(sched_services, holder="process-one")
     two = scheduler.Scheduler(sched_services, holder="process-two")

@@ -91,8 +91,9 @@ def scan_watches(services: Services, workspace_id: int, watch_ids: list[int],
         for fetched in source.fetch(refs, known):
             same_ref = [w for w in group if w.source_ref == fetched.ref]
             _apply(services, workspace_id, same_ref, fetched, report)
+            step = int(100 * done / max(1, len(watches)))
             done += len(same_ref)
-            if progress:
+            if progress and int(100 * done / max(1, len(watches))) != step:
                 progress(100 * done / max(1, len(watches)), f"{done}/{len(watches)} watches")
     return report
 

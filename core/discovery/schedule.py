@@ -83,7 +83,7 @@ def fire_watch(watch_id: int) -> None:
 
 
 def _claim_and_enqueue(session: Session, services: Services, watch: Watch, now: datetime) -> Job | None:
-    """Claim this period's firing of the watch; only the claimant enqueues a scan."""
+    """Claim this period's firing of the watch; returns a new scan job to dispatch, if any."""
     gap = timedelta(seconds=scheduler.period_seconds(trigger_for(session, watch)) / 2)
     claimed = session.execute(
         update(Watch).where(Watch.id == watch.id,
@@ -93,11 +93,14 @@ def _claim_and_enqueue(session: Session, services: Services, watch: Watch, now: 
     if not claimed:
         log.info("watch %s already fired this period", watch.id)
         return None
-    return enqueue_scan(session, services, watch.workspace_id, [watch.id])
+    job, created = enqueue_scan(session, services, watch.workspace_id, [watch.id])
+    return job if created else None
 
 
-def enqueue_scan(session: Session, services: Services, workspace_id: int, watch_ids: list[int]) -> Job:
-    """A scheduled scan job for the workspace, joining one that has not started yet."""
+def enqueue_scan(session: Session, services: Services, workspace_id: int,
+                 watch_ids: list[int]) -> tuple[Job, bool]:
+    """A scheduled scan job for the workspace, joining one that has not started yet;
+    the flag says whether the job is new (and so must be dispatched)."""
     gather = services.settings.scan_gather_seconds
     now = utcnow()
     waiting = session.scalar(
@@ -109,9 +112,9 @@ def enqueue_scan(session: Session, services: Services, workspace_id: int, watch_
     if waiting is not None:
         ids = sorted(set(waiting.payload.get("watch_ids", [])) | set(watch_ids))
         waiting.payload = {**waiting.payload, "watch_ids": ids}
-        return waiting
+        return waiting, False
     return jobs.enqueue(session, "scan", {"workspace_id": workspace_id, "watch_ids": sorted(watch_ids),
                          "scheduled": True},
                         jobs.Origin(workspace_id, None, None, None), queue=jobs.IO_QUEUE,
                         run_after=now + timedelta(seconds=gather),
-                        default_attempts=services.settings.job_max_attempts)
+                        default_attempts=services.settings.job_max_attempts), True
