@@ -16,6 +16,7 @@ from core.services import Services
 from tests.conftest import make_settings, service_up
 from tests.support.cluster import REDIS_URL, Cluster, unique_prefix
 from workers import store
+from workers.health import worker_answers_here
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def test_doctor_names_the_celery_workers_and_the_queues_nobody_consumes(redis_cl
     beats = _until(lambda: check_workers(settings))
     assert beats[0].name == "worker" and beats[0].detail.endswith("on render-gpu")
     assert any(f.name == "NVENC" for f in beats), "a GPU worker reports whether NVENC works"
+    assert worker_answers_here(settings), "the container health check finds the worker on this host"
 
 
 def test_an_unreachable_broker_is_a_failure_that_names_queue_url(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ answer on which of our queues. Kept out of core/ because it talks to Celery."""
 
 from __future__ import annotations
 
+import socket
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 from core.config import Settings
@@ -60,3 +62,22 @@ def celery_worker_findings(settings: Settings) -> list[Finding]:
         findings.append(Finding("queues without a worker", Level.warn, ", ".join(idle),
                                 f"jobs there wait: `ettametta worker --queues {','.join(idle)}`"))
     return findings
+
+
+def worker_answers_here(settings: Settings, timeout: float = 3.0) -> bool:
+    """The container health check of a Celery worker: does a worker on this host answer a ping?"""
+    from workers.celery_app import make_app
+
+    app = make_app(settings)
+    try:
+        replies = app.control.ping(timeout=timeout) or []
+    finally:
+        app.close()
+    host = f"@{socket.gethostname()}"
+    return any(node.endswith(host) for reply in replies for node in reply)
+
+
+if __name__ == "__main__":
+    from core.config import load_settings
+
+    sys.exit(0 if worker_answers_here(load_settings()) else 1)
