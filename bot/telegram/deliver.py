@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 DM_REMINDER_SECONDS = 24 * 3600
+REMEMBERED_MESSAGES = 2000
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,21 @@ class TelegramDeliverer:
         self.services = services
         self.bot = bot
         self.sender = sender
-        self._shown: dict[tuple[str, str], str] = {}
+        self._shown: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def _remember(self, key: tuple[str, str], text: str) -> None:
+        """What each recent message shows, so a no-op edit is skipped without asking Telegram."""
+        self._shown[key] = text
+        self._shown.move_to_end(key)
+        while len(self._shown) > REMEMBERED_MESSAGES:
+            self._shown.popitem(last=False)
 
     async def send(self, envelope: Envelope) -> str | None:
         message = envelope.message
         try:
             if isinstance(message, Progress):
                 sent = await self.bot.send_message(envelope.chat_ref, message.line())
-                self._shown[(envelope.chat_ref, str(sent.message_id))] = message.line()
+                self._remember((envelope.chat_ref, str(sent.message_id)), message.line())
                 return str(sent.message_id)
             if envelope.kind is OutboxKind.direct or message.private:
                 return await self._send_private(envelope, message)
@@ -70,14 +79,18 @@ class TelegramDeliverer:
         shown_key = (envelope.chat_ref, message_id)
         if self._shown.get(shown_key) == text:
             return
+        markup = None
+        if isinstance(message, Reply) and message.choices:
+            markup = await self.sender.keyboard(envelope.chat_ref, message.choices)
         try:
-            await self.bot.edit_message_text(text, chat_id=envelope.chat_ref, message_id=int(message_id))
+            await self.bot.edit_message_text(text, chat_id=envelope.chat_ref, message_id=int(message_id),
+                                             reply_markup=markup)
         except RetryAfter as exc:
             raise DeliveryError(str(exc), retry_seconds(exc)) from exc
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
-        self._shown[shown_key] = text
+        self._remember(shown_key, text)
 
     async def _send_private(self, envelope: Envelope, reply: Reply) -> str | None:
         route = await asyncio.to_thread(self._route, envelope)
