@@ -157,3 +157,16 @@ def test_a_cancelled_pass_stops_ffmpeg_at_once(tmp_path) -> None:
         ffrun.run(argv, 120.0, cancel)
     stray = subprocess.run(["pgrep", "-f", pattern], capture_output=True)
     assert stray.stdout == b""
+
+
+def test_a_trimmed_render_keeps_its_words_on_the_outputs_timeline(speech_clip, tmp_path, settings) -> None:
+    whole = transcribe(decode(speech_clip))
+    recipe = load_recipe({"trim": {"start": 1.0}, "loudnorm": False})
+    done = do_render(speech_clip, tmp_path / "trimmed.mp4", recipe, settings)
+    assert done.duration_s == pytest.approx(2.0, abs=0.15)
+    source_times = {w.word.lower(): w.start for w in whole if w.start >= 0.9}
+    shifts = [source_times[w.word.lower()] - w.start for w in done.transcript
+              if w.word.lower() in source_times]
+    assert len(shifts) >= 3, "a cut mid-word may blur the first word or two, not the rest"
+    assert float(np.median(shifts)) == pytest.approx(1.0, abs=0.35)
+    assert all(0 <= w.start <= w.end <= 2.0 for w in done.transcript)
