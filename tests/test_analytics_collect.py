@@ -14,27 +14,31 @@ from core.analytics.collect import ANALYTICS_BUCKET, collect_account
 from core.jobs import JobFailed
 from core.models import Account, MetricSnapshot, OutboxEvent, QuotaUsage, Workspace, utcnow
 from core.services import Services
-from tests.fakes.tiktok_query import FakeTikTokQuery
+from tests.fakes.tiktok_query import FakeTikTokVideos
 from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
-from tests.support.analytics import connected_account, console_workspace, live_short, services_against
+from tests.support.analytics import Platforms, connected_account, console_workspace, live_short, platforms
 
 
 @pytest.fixture
-def youtube() -> Iterator[FakeYouTubeAnalytics]:
-    with FakeYouTubeAnalytics() as fake:
-        yield fake
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms]:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with platforms(tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
-def tiktok() -> Iterator[FakeTikTokQuery]:
-    with FakeTikTokQuery() as fake:
-        yield fake
+def svc(stack: Platforms) -> Services:
+    return stack.svc
 
 
 @pytest.fixture
-def svc(tmp_path: Path, youtube: FakeYouTubeAnalytics, tiktok: FakeTikTokQuery) -> Iterator[Services]:
-    with services_against(tmp_path, youtube.url, tiktok.url) as built:
-        yield built
+def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
+    return stack.youtube
+
+
+@pytest.fixture
+def tiktok(stack: Platforms) -> FakeTikTokVideos:
+    return stack.tiktok
 
 
 def snapshots(svc: Services) -> list[MetricSnapshot]:
@@ -49,10 +53,10 @@ def units(svc: Services, bucket: str) -> int:
 
 def test_youtube_readings_become_snapshots_in_batches_of_fifty(svc, youtube) -> None:
     workspace_id, member_id = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access", member_id=member_id)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant(), member_id=member_id)
     three_days_ago = (utcnow() - timedelta(days=3)).date()
     for n in range(51):
-        youtube.add_video(f"yt{n:03d}", views=500 + n, likes=n, comments=1, published=three_days_ago)
+        youtube.add_short(f"yt{n:03d}", views=500 + n, likes=n, comments=1, published=three_days_ago)
         live_short(svc, account_id, f"yt{n:03d}", age=timedelta(days=3))
 
     outcome = collect_account(svc, account_id, slot="job:1")
@@ -72,8 +76,8 @@ def test_youtube_readings_become_snapshots_in_batches_of_fifty(svc, youtube) -> 
 
 def test_a_collection_run_twice_for_the_same_slot_stores_nothing_new(svc, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
-    youtube.add_video("once", views=300)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
+    youtube.add_short("once", views=300)
     live_short(svc, account_id, "once")
     collect_account(svc, account_id, slot="job:7")
     again = collect_account(svc, account_id, slot="job:7")
@@ -83,22 +87,22 @@ def test_a_collection_run_twice_for_the_same_slot_stores_nothing_new(svc, youtub
 
 def test_older_shorts_get_analytics_once_a_day_but_counts_every_time(svc, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
-    youtube.add_video("old", views=900)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
+    youtube.add_short("old", views=900)
     live_short(svc, account_id, "old", age=timedelta(days=10))
     collect_account(svc, account_id, slot="job:1")
     collect_account(svc, account_id, slot="job:2")
     first, second = snapshots(svc)
     assert first.data["analytics"] and not second.data["analytics"]
     assert second.views == 900
-    assert youtube.calls["v2/reports"] == 2
+    assert youtube.calls["reports"] == 2
 
 
 def test_tiktok_counts_are_queried_twenty_ids_at_a_time(svc, tiktok) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "tiktok", "tt-access")
+    account_id = connected_account(svc, workspace_id, "tiktok", tiktok.issue_tokens())
     for n in range(45):
-        tiktok.add_video(f"7{n:018d}", view_count=1000 + n, like_count=5, comment_count=2, share_count=n)
+        tiktok.add_short(f"7{n:018d}", view_count=1000 + n, like_count=5, comment_count=2, share_count=n)
         live_short(svc, account_id, f"7{n:018d}")
     outcome = collect_account(svc, account_id, slot="job:1")
     assert outcome.recorded == 45
@@ -109,8 +113,8 @@ def test_tiktok_counts_are_queried_twenty_ids_at_a_time(svc, tiktok) -> None:
 
 def test_a_short_the_platform_no_longer_returns_is_named_not_invented(svc, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
-    youtube.add_video("here", views=10)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
+    youtube.add_short("here", views=10)
     live_short(svc, account_id, "here", title="Still here")
     live_short(svc, account_id, "gone", title="Deleted one")
     outcome = collect_account(svc, account_id, slot="job:1")
@@ -119,10 +123,11 @@ def test_a_short_the_platform_no_longer_returns_is_named_not_invented(svc, youtu
     assert len(snapshots(svc)) == 1
 
 
-def test_a_token_the_platform_refuses_marks_the_account_and_tells_its_owner(svc, youtube) -> None:
+def test_a_token_the_platform_refuses_marks_the_account_and_tells_its_owner(svc, stack, youtube) -> None:
     workspace_id, member_id = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "revoked-token", member_id=member_id)
-    youtube.add_video("v1", views=10)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant(), member_id=member_id)
+    stack.oauth.revoke_all()
+    youtube.add_short("v1", views=10)
     live_short(svc, account_id, "v1")
     refused = "YouTube refused the token.*reconnect the account with /connect youtube"
     with pytest.raises(JobFailed, match=refused):
@@ -137,10 +142,33 @@ def test_a_token_the_platform_refuses_marks_the_account_and_tells_its_owner(svc,
         collect_account(svc, account_id, slot="job:2")
 
 
+def test_an_expired_access_token_is_refreshed_before_reading(svc, youtube) -> None:
+    workspace_id, _ = console_workspace(svc)
+    account_id = connected_account(svc, workspace_id, "youtube", {**youtube.grant(), "expires_in": 10})
+    youtube.add_short("fresh", views=64)
+    live_short(svc, account_id, "fresh")
+    assert collect_account(svc, account_id, slot="job:1").recorded == 1
+    with svc.db.session() as session:
+        assert session.get_one(Account, account_id).healthy
+
+
+def test_a_refused_refresh_marks_the_account_and_fails_the_job(svc, stack, youtube) -> None:
+    workspace_id, _ = console_workspace(svc)
+    account_id = connected_account(svc, workspace_id, "youtube", {**youtube.grant(), "expires_in": 10})
+    stack.oauth.revoke_all()
+    live_short(svc, account_id, "any")
+    with pytest.raises(JobFailed, match="reconnect"):
+        collect_account(svc, account_id, slot="job:1")
+    with svc.db.session() as session:
+        assert not session.get_one(Account, account_id).healthy
+    assert snapshots(svc) == []
+
+
 def test_tiktok_token_refusal_marks_the_account_too(svc, tiktok) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "tiktok", "stale")
-    tiktok.add_video("71", view_count=3)
+    account_id = connected_account(svc, workspace_id, "tiktok", tiktok.issue_tokens())
+    tiktok.revoke_all()
+    tiktok.add_short("71", view_count=3)
     live_short(svc, account_id, "71")
     with pytest.raises(JobFailed, match="TikTok refused the token"):
         collect_account(svc, account_id, slot="job:1")
@@ -152,9 +180,9 @@ def test_the_workspace_budget_stops_readings_before_the_call_is_made(svc, youtub
     workspace_id, _ = console_workspace(svc)
     with svc.db.session() as session:
         session.get_one(Workspace, workspace_id).settings = {"quota_budget": 1}
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
     for n in range(60):
-        youtube.add_video(f"b{n:02d}", views=n)
+        youtube.add_short(f"b{n:02d}", views=n)
         live_short(svc, account_id, f"b{n:02d}", age=timedelta(days=5))
     outcome = collect_account(svc, account_id, slot="job:1")
     assert youtube.id_batches == [50], "the second batch was refused by our budget before any call"
@@ -167,8 +195,8 @@ def test_the_workspace_budget_stops_readings_before_the_call_is_made(svc, youtub
 def test_quota_exceeded_from_google_blocks_the_bucket_until_the_reset(svc, youtube) -> None:
     youtube.quota_limit = 0
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
-    youtube.add_video("q", views=5)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
+    youtube.add_short("q", views=5)
     live_short(svc, account_id, "q")
     outcome = collect_account(svc, account_id, slot="job:1")
     assert outcome.recorded == 0
@@ -180,8 +208,8 @@ def test_quota_exceeded_from_google_blocks_the_bucket_until_the_reset(svc, youtu
 def test_below_the_retention_threshold_the_snapshot_has_no_curve_and_says_why(svc, youtube) -> None:
     youtube.retention_threshold = 1000
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
-    youtube.add_video("small", views=40)
+    account_id = connected_account(svc, workspace_id, "youtube", youtube.grant())
+    youtube.add_short("small", views=40)
     live_short(svc, account_id, "small")
     outcome = collect_account(svc, account_id, slot="job:1")
     (row,) = snapshots(svc)

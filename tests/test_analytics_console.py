@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,32 +12,22 @@ from sqlalchemy import select
 
 from core.invoke import run_text
 from core.models import Subscription
-from core.services import Services
 from tests.conftest import ThreadWorker
-from tests.fakes.tiktok_query import FakeTikTokQuery
-from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
 from tests.support.analytics import (
     CONSOLE,
+    Platforms,
     connected_account,
     console_workspace,
     live_short,
-    services_against,
+    platforms,
 )
 from tests.support.console import run_script
 
 
-@dataclass
-class Stack:
-    svc: Services
-    youtube: FakeYouTubeAnalytics
-    tiktok: FakeTikTokQuery
-
-
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with (FakeYouTubeAnalytics() as youtube, FakeTikTokQuery() as tiktok,
-          services_against(tmp_path, youtube.url, tiktok.url) as svc, ThreadWorker(svc)):
-        yield Stack(svc, youtube, tiktok)
+def stack(tmp_path: Path) -> Iterator[Platforms]:
+    with platforms(tmp_path) as made, ThreadWorker(made.svc):
+        yield made
 
 
 def image_paths(output: str) -> list[Path]:
@@ -45,18 +35,20 @@ def image_paths(output: str) -> list[Path]:
     return [Path(line.split("] ", 1)[1]) for line in lines if line.startswith("[image]")]
 
 
-def test_stats_after_two_collections_shows_the_growth_between_them(stack: Stack) -> None:
+def test_stats_after_two_collections_shows_the_growth_between_them(stack: Platforms) -> None:
     workspace_id, member_id = console_workspace(stack.svc)
-    youtube = connected_account(stack.svc, workspace_id, "youtube", "yt-access", member_id=member_id)
-    tiktok = connected_account(stack.svc, workspace_id, "tiktok", "tt-access", member_id=member_id, name="TT")
-    stack.youtube.add_video("clip1", views=120, likes=4)
-    stack.tiktok.add_video("7100", view_count=900, share_count=3)
+    youtube = connected_account(stack.svc, workspace_id, "youtube", stack.youtube.grant(),
+                                member_id=member_id)
+    tiktok = connected_account(stack.svc, workspace_id, "tiktok", stack.tiktok.issue_tokens(),
+                               member_id=member_id, name="TT")
+    stack.youtube.add_short("clip1", views=120, likes=4)
+    stack.tiktok.add_short("7100", view_count=900, share_count=3)
     pub = live_short(stack.svc, youtube, "clip1", title="Cold brew in 30 s")
     live_short(stack.svc, tiktok, "7100", title="Desk tour")
 
     first = run_script(stack.svc, ["/collect", f"/stats {pub}"])
-    stack.youtube.videos["clip1"].views = 480
-    stack.tiktok.videos["7100"].view_count = 1000
+    stack.youtube.shorts["clip1"].views = 480
+    stack.tiktok.shorts["7100"].view_count = 1000
     second = run_script(stack.svc, ["/collect", f"/stats {pub}", "/stats", "/top 3"])
 
     assert "Collected YouTube metrics for 1 short(s)" in first
@@ -73,11 +65,11 @@ def test_stats_after_two_collections_shows_the_growth_between_them(stack: Stack)
         assert Image.open(chart).size == (1080, 1350)
 
 
-def test_retention_and_the_not_enough_data_answers(stack: Stack) -> None:
+def test_retention_and_the_not_enough_data_answers(stack: Platforms) -> None:
     workspace_id, _ = console_workspace(stack.svc)
-    account = connected_account(stack.svc, workspace_id, "youtube", "yt-access")
-    stack.youtube.add_video("big", views=5000)
-    stack.youtube.add_video("tiny", views=3)
+    account = connected_account(stack.svc, workspace_id, "youtube", stack.youtube.grant())
+    stack.youtube.add_short("big", views=5000)
+    stack.youtube.add_short("tiny", views=3)
     big = live_short(stack.svc, account, "big", title="Big one", duration_s=30)
     tiny = live_short(stack.svc, account, "tiny", title="Tiny one")
 
@@ -91,7 +83,7 @@ def test_retention_and_the_not_enough_data_answers(stack: Stack) -> None:
     assert len(image_paths(after)) == 1
 
 
-def test_digest_is_switched_on_and_off_for_this_chat(stack: Stack) -> None:
+def test_digest_is_switched_on_and_off_for_this_chat(stack: Platforms) -> None:
     out = run_script(stack.svc, ["/digest", "/digest on fri 17", "/digest", "/digest off",
                                  "/digest on someday"])
     assert "The weekly digest is off in this chat." in out
@@ -106,7 +98,7 @@ def test_digest_is_switched_on_and_off_for_this_chat(stack: Stack) -> None:
     assert subscription.spec == {"weekday": 4, "hour": 17}
 
 
-def test_a_viewer_can_read_stats_but_cannot_switch_the_digest(stack: Stack) -> None:
+def test_a_viewer_can_read_stats_but_cannot_switch_the_digest(stack: Platforms) -> None:
     viewer = replace(CONSOLE, user_ref="vera", user_name="vera", platform_admin=False)
     assert "No readings yet" in run_text(stack.svc, viewer, "/stats 28d").text
     refused = run_text(stack.svc, viewer, "/digest on")

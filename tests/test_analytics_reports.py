@@ -19,29 +19,33 @@ from core.analytics.history import NotEnoughData
 from core.analytics.model import Reading
 from core.models import MetricSnapshot, Publication, utcnow
 from core.services import Services
-from tests.fakes.tiktok_query import FakeTikTokQuery
 from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
 from tests.support.analytics import (
+    Platforms,
     connected_account,
     console_workspace,
     live_short,
+    platforms,
     proposal_of,
-    services_against,
 )
 
 NOW = utcnow()
 
 
 @pytest.fixture
-def youtube() -> Iterator[FakeYouTubeAnalytics]:
-    with FakeYouTubeAnalytics() as fake:
-        yield fake
+def stack(tmp_path: Path) -> Iterator[Platforms]:
+    with platforms(tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
-def svc(tmp_path: Path, youtube: FakeYouTubeAnalytics) -> Iterator[Services]:
-    with FakeTikTokQuery() as tiktok, services_against(tmp_path, youtube.url, tiktok.url) as built:
-        yield built
+def svc(stack: Platforms) -> Services:
+    return stack.svc
+
+
+@pytest.fixture
+def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
+    return stack.youtube
 
 
 def reading(svc: Services, publication_id: int, hours_ago: float, views: int, **more: int) -> None:
@@ -60,11 +64,11 @@ def stats(svc: Services, publication_id: int, days: int = 7) -> report.Report:
         return report.publication_stats(session, publication(svc, publication_id), days, now=NOW)
 
 
-def short(svc: Services, platform: str = "youtube", remote_id: str = "v1", **kw) -> int:
-    workspace_id, _ = console_workspace(svc)
-    token = "yt-access" if platform == "youtube" else "tt"
-    account_id = connected_account(svc, workspace_id, platform, token)
-    return live_short(svc, account_id, remote_id, **kw)
+def short(stack: Platforms, platform: str = "youtube", remote_id: str = "v1", **kw) -> int:
+    workspace_id, _ = console_workspace(stack.svc)
+    tokens = stack.youtube.grant() if platform == "youtube" else stack.tiktok.issue_tokens()
+    account_id = connected_account(stack.svc, workspace_id, platform, tokens)
+    return live_short(stack.svc, account_id, remote_id, **kw)
 
 
 def test_growth_is_the_difference_between_two_readings_never_a_guess() -> None:
@@ -78,8 +82,8 @@ def test_growth_is_the_difference_between_two_readings_never_a_guess() -> None:
     assert gain_between([], NOW - timedelta(days=7), NOW) is None
 
 
-def test_stats_of_a_short_show_what_it_gained_between_readings(svc) -> None:
-    pub = short(svc, title="Cold brew in 30 s")
+def test_stats_of_a_short_show_what_it_gained_between_readings(svc, stack) -> None:
+    pub = short(stack, title="Cold brew in 30 s")
     reading(svc, pub, 24 * 8, 100, likes=3)
     reading(svc, pub, 24, 700, likes=20)
     reading(svc, pub, 1, 1300, likes=41)
@@ -90,10 +94,10 @@ def test_stats_of_a_short_show_what_it_gained_between_readings(svc) -> None:
     assert Image.open(io.BytesIO(made.chart)).size == (1080, 1350)
 
 
-def test_a_short_on_two_platforms_is_one_chart_with_a_line_each(svc) -> None:
-    yt = short(svc, "youtube", "yt1", title="Both places")
+def test_a_short_on_two_platforms_is_one_chart_with_a_line_each(svc, stack) -> None:
+    yt = short(stack, "youtube", "yt1", title="Both places")
     workspace_id, _ = console_workspace(svc)
-    tiktok_account = connected_account(svc, workspace_id, "tiktok", "tt", name="TT")
+    tiktok_account = connected_account(svc, workspace_id, "tiktok", stack.tiktok.issue_tokens(), name="TT")
     tt = live_short(svc, tiktok_account, "71", title="Both places", proposal_id=proposal_of(svc, yt))
     for pub, views in ((yt, 50), (tt, 500)):
         reading(svc, pub, 30, views)
@@ -103,25 +107,25 @@ def test_a_short_on_two_platforms_is_one_chart_with_a_line_each(svc) -> None:
     assert "+1,100 views since the first reading" in made.text
 
 
-def test_no_readings_yet_is_said_plainly(svc) -> None:
-    pub = short(svc, title="Brand new")
+def test_no_readings_yet_is_said_plainly(svc, stack) -> None:
+    pub = short(stack, title="Brand new")
     with pytest.raises(NotEnoughData, match="No readings of “Brand new” yet"):
         stats(svc, pub)
     with svc.db.session() as session, pytest.raises(NotEnoughData, match="No readings yet"):
         report.workspace_stats(session, publication(svc, pub).workspace_id, 7)
 
 
-def test_one_reading_gives_the_count_but_no_growth(svc) -> None:
-    pub = short(svc, title="Single")
+def test_one_reading_gives_the_count_but_no_growth(svc, stack) -> None:
+    pub = short(stack, title="Single")
     reading(svc, pub, 1, 42)
     made = stats(svc, pub)
     assert "Single: 42 views" in made.text
     assert "Only one reading so far, so no growth yet" in made.text
 
 
-def test_top_ranks_measured_growth_and_counts_the_rest(svc) -> None:
+def test_top_ranks_measured_growth_and_counts_the_rest(svc, stack, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
+    account_id = connected_account(svc, workspace_id, "youtube", stack.youtube.grant())
     slow = live_short(svc, account_id, "a", title="Slow one")
     fast = live_short(svc, account_id, "b", title="Fast one")
     lonely = live_short(svc, account_id, "c", title="One reading")
@@ -138,16 +142,16 @@ def test_top_ranks_measured_growth_and_counts_the_rest(svc) -> None:
     assert "1 other short(s) don't have two readings" in made.text
 
 
-def test_top_with_nothing_measured_says_why(svc) -> None:
-    pub = short(svc)
+def test_top_with_nothing_measured_says_why(svc, stack) -> None:
+    pub = short(stack)
     reading(svc, pub, 1, 5)
     with svc.db.session() as session, pytest.raises(NotEnoughData, match="no growth to rank"):
         report.top(session, publication(svc, pub).workspace_id, 5, 7, now=NOW)
 
 
-def test_retention_is_drawn_from_the_curve_youtube_returned(svc, youtube) -> None:
-    youtube.add_video("ret", views=5000)
-    pub = short(svc, remote_id="ret", title="Hook test", duration_s=40)
+def test_retention_is_drawn_from_the_curve_youtube_returned(svc, youtube, stack) -> None:
+    youtube.add_short("ret", views=5000)
+    pub = short(stack, remote_id="ret", title="Hook test", duration_s=40)
     collect_account(svc, publication(svc, pub).account_id, slot="job:1")
     with svc.db.session() as session:
         made = report.retention(session, publication(svc, pub))
@@ -156,25 +160,25 @@ def test_retention_is_drawn_from_the_curve_youtube_returned(svc, youtube) -> Non
     assert made.chart[:4] == b"\x89PNG"
 
 
-def test_retention_below_youtubes_threshold_has_no_chart_and_says_so(svc, youtube) -> None:
+def test_retention_below_youtubes_threshold_has_no_chart_and_says_so(svc, youtube, stack) -> None:
     youtube.retention_threshold = 10_000
-    youtube.add_video("few", views=30)
-    pub = short(svc, remote_id="few", title="Few viewers")
+    youtube.add_short("few", views=30)
+    pub = short(stack, remote_id="few", title="Few viewers")
     collect_account(svc, publication(svc, pub).account_id, slot="job:1")
     expected = "No retention curve for “Few viewers”"
     with svc.db.session() as session, pytest.raises(NotEnoughData, match=expected):
         report.retention(session, publication(svc, pub))
 
 
-def test_tiktok_has_no_retention_curve(svc) -> None:
-    pub = short(svc, "tiktok", "7001", title="On TikTok")
+def test_tiktok_has_no_retention_curve(svc, stack) -> None:
+    pub = short(stack, "tiktok", "7001", title="On TikTok")
     with svc.db.session() as session, pytest.raises(NotEnoughData, match="TikTok, which doesn't share one"):
         report.retention(session, publication(svc, pub))
 
 
-def test_the_weekly_digest_compares_with_the_week_before(svc) -> None:
+def test_the_weekly_digest_compares_with_the_week_before(svc, stack, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account_id = connected_account(svc, workspace_id, "youtube", "yt-access")
+    account_id = connected_account(svc, workspace_id, "youtube", stack.youtube.grant())
     best = live_short(svc, account_id, "a", title="Winner")
     worst = live_short(svc, account_id, "b", title="Quiet")
     for pub, views in ((best, (0, 100, 1100)), (worst, (0, 50, 60))):

@@ -16,21 +16,24 @@ from core.commands.registry import load_commands
 from core.models import Account, Job, JobState, MetricSnapshot, OutboxEvent, Subscription, utcnow
 from core.services import Services
 from tests.conftest import ThreadWorker
-from tests.fakes.tiktok_query import FakeTikTokQuery
 from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
-from tests.support.analytics import connected_account, console_workspace, live_short, services_against
+from tests.support.analytics import Platforms, connected_account, console_workspace, live_short, platforms
 
 
 @pytest.fixture
-def youtube() -> Iterator[FakeYouTubeAnalytics]:
-    with FakeYouTubeAnalytics() as fake:
-        yield fake
+def stack(tmp_path: Path) -> Iterator[Platforms]:
+    with platforms(tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
-def svc(tmp_path: Path, youtube: FakeYouTubeAnalytics) -> Iterator[Services]:
-    with FakeTikTokQuery() as tiktok, services_against(tmp_path, youtube.url, tiktok.url) as built:
-        yield built
+def svc(stack: Platforms) -> Services:
+    return stack.svc
+
+
+@pytest.fixture
+def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
+    return stack.youtube
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:
@@ -47,10 +50,10 @@ def job_keys(svc: Services) -> list[str]:
         return [key for key in session.scalars(select(Job.idempotency_key).order_by(Job.id)) if key]
 
 
-def test_young_shorts_are_read_hourly_and_older_ones_daily(svc) -> None:
+def test_young_shorts_are_read_hourly_and_older_ones_daily(svc, stack, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    young = connected_account(svc, workspace_id, "youtube", "yt-access", name="Young")
-    old = connected_account(svc, workspace_id, "tiktok", "tt", name="Old")
+    young = connected_account(svc, workspace_id, "youtube", youtube.grant(), name="Young")
+    old = connected_account(svc, workspace_id, "tiktok", stack.tiktok.issue_tokens(), name="Old")
     live_short(svc, young, "y1", age=timedelta(hours=2))
     live_short(svc, old, "o1", age=timedelta(days=9))
     now = utcnow().replace(hour=1, minute=1, second=0, microsecond=0)
@@ -68,9 +71,9 @@ def test_young_shorts_are_read_hourly_and_older_ones_daily(svc) -> None:
     assert len(hourly) == 2 and len(daily) == 1
 
 
-def test_unhealthy_accounts_and_unpublished_work_are_not_collected(svc) -> None:
+def test_unhealthy_accounts_and_unpublished_work_are_not_collected(svc, youtube) -> None:
     workspace_id, _ = console_workspace(svc)
-    account = connected_account(svc, workspace_id, "youtube", "yt-access")
+    account = connected_account(svc, workspace_id, "youtube", youtube.grant())
     live_short(svc, account, "v1")
     with svc.db.session() as session:
         session.get_one(Account, account).healthy = False
@@ -78,9 +81,9 @@ def test_unhealthy_accounts_and_unpublished_work_are_not_collected(svc) -> None:
 
 
 def test_a_scheduled_collection_runs_on_a_worker_and_stores_readings(svc, youtube) -> None:
-    youtube.add_video("v1", views=77)
+    youtube.add_short("v1", views=77)
     workspace_id, _ = console_workspace(svc)
-    live_short(svc, connected_account(svc, workspace_id, "youtube", "yt-access"), "v1")
+    live_short(svc, connected_account(svc, workspace_id, "youtube", youtube.grant()), "v1")
     with ThreadWorker(svc):
         (job,) = collect_due_accounts(svc)
         assert wait_for(lambda: _state(svc, job.id) == JobState.succeeded)
@@ -92,7 +95,7 @@ def test_a_scheduled_collection_runs_on_a_worker_and_stores_readings(svc, youtub
 def test_the_scheduler_runs_the_collection_check(svc, youtube) -> None:
     load_commands()
     workspace_id, _ = console_workspace(svc)
-    live_short(svc, connected_account(svc, workspace_id, "youtube", "yt-access"), "v1")
+    live_short(svc, connected_account(svc, workspace_id, "youtube", youtube.grant()), "v1")
     runner = scheduler.Scheduler(svc, holder="analytics-test")
     runner.start()
     try:
@@ -106,7 +109,7 @@ def test_the_scheduler_runs_the_collection_check(svc, youtube) -> None:
 
 def test_a_due_digest_is_posted_once_to_the_chat_that_asked(svc, youtube) -> None:
     workspace_id, member_id = console_workspace(svc)
-    account = connected_account(svc, workspace_id, "youtube", "yt-access")
+    account = connected_account(svc, workspace_id, "youtube", youtube.grant())
     pub = live_short(svc, account, "v1", title="Weekly star")
     now = utcnow()
     with svc.db.session() as session:

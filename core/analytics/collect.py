@@ -80,7 +80,8 @@ def collect_account(services: Services, account_id: int, slot: str, now: datetim
     try:
         token = tokens.access_token(services, account_id)
     except tokens.TokenError as exc:
-        raise JobFailed(str(exc)) from None
+        hint = "" if "/connect" in str(exc) else f"; reconnect the account with /connect {platform}"
+        raise JobFailed(f"{exc}{hint}") from None
     try:
         if platform == YOUTUBE:
             counts, analytics = _youtube(services, workspace_id, token, targets, now, outcome)

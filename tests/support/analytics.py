@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,6 +17,9 @@ from core.models import Account, Proposal, Publication, Render, RightsBasis, Sou
 from core.publish import tokens
 from core.services import Services
 from tests.conftest import make_settings
+from tests.fakes.google_oauth import FakeGoogleOAuth
+from tests.fakes.tiktok_query import FakeTikTokVideos
+from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
 from workers.bootstrap import build_services
 from workers.local import LocalDispatcher
 
@@ -22,17 +27,29 @@ CONSOLE = Caller(front="console", workspace_ref="local", chat_ref="local", user_
                  user_name="tester", workspace_name="console", platform_admin=True)
 
 
+@dataclass
+class Platforms:
+    """The fake platforms analytics talks to, and services pointed at them."""
+
+    svc: Services
+    oauth: FakeGoogleOAuth
+    youtube: FakeYouTubeAnalytics
+    tiktok: FakeTikTokVideos
+
+
 @contextmanager
-def services_against(tmp_path: Path, youtube_url: str, tiktok_url: str) -> Iterator[Services]:
-    """Migrated services whose Google (Data and Analytics) and TikTok roots are the local fakes."""
-    settings = make_settings(tmp_path, google_api_base_url=youtube_url,
-                             youtube_analytics_base_url=youtube_url, tiktok_api_base_url=tiktok_url)
-    upgrade(settings)
-    built = build_services(settings, LocalDispatcher())
-    try:
-        yield built
-    finally:
-        built.db.dispose()
+def platforms(tmp_path: Path, **overrides: object) -> Iterator[Platforms]:
+    """Google OAuth, YouTube (Data + Analytics) and TikTok fakes, and migrated services using them."""
+    with FakeGoogleOAuth() as oauth, FakeYouTubeAnalytics(oauth) as youtube, FakeTikTokVideos() as tiktok:
+        settings = make_settings(tmp_path, google_api_base_url=youtube.url,
+                                 youtube_analytics_base_url=youtube.url,
+                                 **{**tiktok.settings(), **oauth.settings(), **overrides})
+        upgrade(settings)
+        built = build_services(settings, LocalDispatcher())
+        try:
+            yield Platforms(built, oauth, youtube, tiktok)
+        finally:
+            built.db.dispose()
 
 
 def console_workspace(services: Services) -> tuple[int, int]:
@@ -42,7 +59,7 @@ def console_workspace(services: Services) -> tuple[int, int]:
         return identity.workspace_id, identity.member_id
 
 
-def connected_account(services: Services, workspace_id: int, platform: str, access_token: str, *,
+def connected_account(services: Services, workspace_id: int, platform: str, token_dict: dict[str, Any], *,
                       member_id: int | None = None, name: str = "My Channel") -> int:
     with services.db.session() as session:
         count = len(session.scalars(select(Account.id)).all())
@@ -50,8 +67,7 @@ def connected_account(services: Services, workspace_id: int, platform: str, acce
                           name=name, connected_by=member_id)
         session.add(account)
         session.flush()
-        tokens.store_tokens(session, account, {"access_token": access_token, "refresh_token": "refresh",
-                                               "expires_in": 3600}, settings=services.settings)
+        tokens.store_tokens(session, account, token_dict, settings=services.settings)
         return account.id
 
 
