@@ -8,19 +8,18 @@ when that job was re-claimed (its worker died).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import jobs
+from core import jobs, leases
 from core.commands.registry import CommandError
-from core.models import Account, Job, JobState, Lease, Proposal, ProposalState, Publication, utcnow
+from core.models import Account, Job, JobState, Lease, Proposal, ProposalState, Publication
 
 PLATFORMS = ("youtube", "tiktok")
 PUBLISH_ATTEMPTS = 12
-CLAIM_TTL = timedelta(minutes=15)
+CLAIM_TTL_S = 15 * 60.0
 FINISHED = ("published", "inbox", "failed")
 
 
@@ -91,31 +90,29 @@ def reply_origin(proposal: Proposal, fallback: jobs.Origin) -> jobs.Origin:
 
 def claim(session: Session, publication_id: int, job_id: int, token: str) -> bool:
     """Take the publication for this job; False while another live job holds it."""
-    name, holder = f"publication:{publication_id}", f"{job_id}|{token}"
-    expires = utcnow() + CLAIM_TTL
-    lease = session.get(Lease, name, with_for_update=True)
-    if lease is None:
-        try:
-            with session.begin_nested():
-                session.add(Lease(name=name, holder=holder, expires_at=expires))
-        except IntegrityError:
-            return False
+    name, holder = _lease(publication_id, job_id, token)
+    if leases.acquire(session, name, holder, CLAIM_TTL_S):
         return True
-    if lease.holder != holder and lease.expires_at > utcnow() and _holder_alive(session, lease.holder):
+    current = session.scalar(select(Lease.holder).where(Lease.name == name))
+    if current is None or _holder_alive(session, current):
         return False
-    lease.holder, lease.expires_at = holder, expires
-    return True
+    leases.release(session, name, current)
+    return leases.acquire(session, name, holder, CLAIM_TTL_S)
 
 
 def holds(session: Session, publication_id: int, job_id: int, token: str) -> bool:
-    lease = session.get(Lease, f"publication:{publication_id}")
-    return lease is not None and lease.holder == f"{job_id}|{token}"
+    """Whether this job still holds the publication; holding it renews the claim."""
+    name, holder = _lease(publication_id, job_id, token)
+    return leases.acquire(session, name, holder, CLAIM_TTL_S)
 
 
 def release(session: Session, publication_id: int, job_id: int, token: str) -> None:
-    lease = session.get(Lease, f"publication:{publication_id}")
-    if lease is not None and lease.holder == f"{job_id}|{token}":
-        session.delete(lease)
+    leases.release(session, *_lease(publication_id, job_id, token))
+
+
+def _lease(publication_id: int, job_id: int, token: str) -> tuple[str, str]:
+    """The lease's name and holder: the holder is the job and its fencing token."""
+    return f"publication:{publication_id}", f"{job_id}|{token}"
 
 
 def _holder_alive(session: Session, holder: str) -> bool:

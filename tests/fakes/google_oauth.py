@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.fakes.local_server import FakeHandler, LocalServer
 
 REQUIRED = {"https://www.googleapis.com/auth/youtube.upload",
             "https://www.googleapis.com/auth/youtube.readonly",
@@ -34,7 +34,7 @@ class Grant:
     revoked: bool = False
 
 
-class FakeGoogleOAuth:
+class FakeGoogleOAuth(LocalServer):
     def __init__(self, *, client_id: str = "test-client", client_secret: str = "test-secret",
                  consent_as: str = "UC0000000000000000000000", expires_in: int = 3599) -> None:
         self.client_id, self.client_secret = client_id, client_secret
@@ -44,12 +44,6 @@ class FakeGoogleOAuth:
         self.access: dict[str, Grant] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     def settings(self) -> dict[str, str]:
         return {"google_client_id": self.client_id, "google_client_secret": self.client_secret,
@@ -131,19 +125,17 @@ class FakeGoogleOAuth:
         return body
 
     # -- server ---------------------------------------------------------------------------------
-    def start(self) -> FakeGoogleOAuth:
+    def handler(self) -> type[FakeHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(FakeHandler):
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 with fake.lock:
                     fake.requests.append((parts.path, query))
                     status, headers, body = fake.authorize(query)
-                self._send(status, headers, body, "text/plain")
+                self.send(status, body, "text/plain", headers)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
@@ -156,35 +148,9 @@ class FakeGoogleOAuth:
                 with fake.lock:
                     fake.requests.append((path, {k: v for k, v in form.items() if k == "grant_type"}))
                     status, body = fake.token(form) if path == "/token" else fake.revoke(form)
-                self._send(status, {}, json.dumps(body).encode(), "application/json")
+                self.json(status, body)
 
-            def _send(self, status: int, headers: dict[str, str], body: bytes, kind: str) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeGoogleOAuth:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
 
 def _s256(verifier: str) -> str:

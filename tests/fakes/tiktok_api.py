@@ -19,13 +19,13 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes.local_server import BLOCK, FakeHandler, LocalServer
+
 MIB = 1024 * 1024
 MIN_CHUNK, MAX_CHUNK, MAX_FINAL = 5 * MIB, 64 * MIB, 128 * MIB
-BLOCK = MIB
 INIT_PER_MINUTE, STATUS_PER_MINUTE = 6, 30
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 
@@ -47,7 +47,7 @@ class Upload:
     post_id: str = ""
 
 
-class FakeTikTok:
+class FakeTikTok(LocalServer):
     def __init__(self, *, client_key: str = "tt-key", client_secret: str = "tt-secret",
                  open_id: str = "open-123", display_name: str = "Test Creator",
                  privacy_options: list[str] | None = None, max_duration: int = 600,
@@ -69,12 +69,6 @@ class FakeTikTok:
         self.rejections: list[str] = []
         self.calls: list[str] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     def settings(self) -> dict[str, str]:
         return {"tiktok_client_key": self.client_key, "tiktok_client_secret": self.client_secret,
@@ -211,21 +205,19 @@ class FakeTikTok:
         return ""
 
     # -- server ---------------------------------------------------------------------------------
-    def start(self) -> FakeTikTok:
+    def handler(self) -> type[FakeHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(FakeHandler):
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 with fake.lock:
                     if parts.path == "/v2/auth/authorize/":
                         status, headers, body = fake.authorize(query)
-                        return self._send(status, body, "text/plain", headers)
+                        return self.send(status, body, "text/plain", headers)
                     status, answer = fake.api(parts.path, self._token(), {})
-                self._json(status, answer)
+                self.json(status, answer)
 
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -239,7 +231,7 @@ class FakeTikTok:
                         status, answer = 200, {}
                     else:
                         status, answer = fake.api(path, self._token(), json.loads(raw or b"{}"))
-                self._json(status, answer)
+                self.json(status, answer)
 
             def do_PUT(self) -> None:  # noqa: N802
                 publish_id = parse_qs(urlsplit(self.path).query).get("upload_id", [""])[0]
@@ -250,8 +242,8 @@ class FakeTikTok:
                     if problem:
                         fake.rejections.append(problem)
                 if problem or upload is None:
-                    self._drain(length)
-                    return self._json(400, _err("invalid_params", problem))
+                    self.drain(length)
+                    return self.json(400, _err("invalid_params", problem))
                 remaining = length
                 while remaining:
                     block = self.rfile.read(min(BLOCK, remaining))
@@ -265,48 +257,12 @@ class FakeTikTok:
                     done = upload.received == upload.size
                     if done:
                         upload.status = "PROCESSING_DOWNLOAD"
-                self._send(201 if done else 206, b"", "text/plain", {})
+                self.send(201 if done else 206, b"", "text/plain")
 
             def _token(self) -> str:
                 return self.headers.get("Authorization", "").removeprefix("Bearer ")
 
-            def _drain(self, count: int) -> None:
-                while count:
-                    block = self.rfile.read(min(BLOCK, count))
-                    if not block:
-                        return
-                    count -= len(block)
-
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                self._send(status, json.dumps(body).encode(), "application/json; charset=UTF-8", {})
-
-            def _send(self, status: int, body: bytes, kind: str, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeTikTok:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
 
 def chunk_plan_problem(source: dict[str, Any]) -> str:

@@ -15,17 +15,15 @@ import hashlib
 import json
 import re
 import secrets
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.google_oauth import FakeGoogleOAuth
+from tests.fakes.local_server import BLOCK, FakeHandler, serve
 from tests.fakes.youtube_api import FakeYouTube, _error
 
 QUANTUM = 256 * 1024
-BLOCK = 1024 * 1024
 
 
 @dataclass
@@ -120,9 +118,7 @@ class FakeYouTubeUploads(FakeYouTube):
     def start(self) -> FakeYouTubeUploads:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(FakeHandler):
             def _user(self) -> str | None:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Bearer "):
@@ -132,23 +128,23 @@ class FakeYouTubeUploads(FakeYouTube):
             def do_GET(self) -> None:  # noqa: N802
                 user = self._user()
                 if user is None and "Authorization" in self.headers:
-                    return self._json(401, _error(401, "authError", "Invalid Credentials"))
+                    return self._answer(401, _error(401, "authError", "Invalid Credentials"))
                 if user is None:
-                    return self._json(*fake.handle(self.path))
+                    return self._answer(*fake.handle(self.path))
                 parts = urlsplit(self.path)
                 params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                return self._json(*fake.authorized_get(user, parts.path, params))
+                return self._answer(*fake.authorized_get(user, parts.path, params))
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 user = self._user()
                 if user is None:
-                    return self._json(401, _error(401, "authError", "Invalid Credentials"))
+                    return self._answer(401, _error(401, "authError", "Invalid Credentials"))
                 if "uploadType=resumable" not in self.path:
-                    return self._json(400, _error(400, "badRequest", "only resumable uploads here"))
+                    return self._answer(400, _error(400, "badRequest", "only resumable uploads here"))
                 with fake.lock:
                     status, headers, answer = fake.initiate(user, self.headers, body)
-                self._json(status, answer, headers)
+                self._answer(status, answer, headers)
 
             def do_PUT(self) -> None:  # noqa: N802
                 session_id = parse_qs(urlsplit(self.path).query).get("upload_id", [""])[0]
@@ -160,8 +156,8 @@ class FakeYouTubeUploads(FakeYouTube):
                         fake.expire_sessions -= 1
                         del fake.sessions[session_id]
                 if session is None or expire:
-                    self._drain(length)
-                    return self._json(404, _error(404, "notFound", "upload session not found"))
+                    self.drain(length)
+                    return self._answer(404, _error(404, "notFound", "upload session not found"))
                 ranged = self.headers.get("Content-Range", "")
                 if ranged.startswith("bytes */"):
                     fake.status_queries += 1
@@ -169,31 +165,31 @@ class FakeYouTubeUploads(FakeYouTube):
                 match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", ranged)
                 if not match or int(match[3]) != session.total \
                         or not int(match[1]) <= session.received <= int(match[2]) + 1:
-                    self._drain(length)
+                    self.drain(length)
                     expected = f"expected from {session.received}"
-                    return self._json(400, _error(400, "badContentRange", expected))
+                    return self._answer(400, _error(400, "badContentRange", expected))
                 start, end = int(match[1]), int(match[2])
                 final = end + 1 == session.total
                 if end - start + 1 != length or (not final and length % QUANTUM):
-                    self._drain(length)
-                    return self._json(400, _error(400, "badChunk", "chunks must be multiples of 256 KiB"))
+                    self.drain(length)
+                    return self._answer(400, _error(400, "badChunk", "chunks must be multiples of 256 KiB"))
                 fake.chunk_puts += 1
                 if fake.errors_503 > 0:
                     fake.errors_503 -= 1
-                    self._drain(length)
-                    return self._json(503, _error(503, "backendError", "Backend Error"))
+                    self.drain(length)
+                    return self._answer(503, _error(503, "backendError", "Backend Error"))
                 if fake.drops > 0:
                     fake.drops -= 1
                     overlap = session.received - start
-                    self._drain(overlap)
+                    self.drain(overlap)
                     kept = max(0, (length // 2) // QUANTUM * QUANTUM - overlap)
                     self._take(session, kept)
-                    self._drain(length - overlap - kept)
+                    self.drain(length - overlap - kept)
                     self.close_connection = True
                     self.connection.close()
                     return None
                 overlap = session.received - start
-                self._drain(overlap)
+                self.drain(overlap)
                 self._take(session, length - overlap)
                 self._state(session)
 
@@ -206,37 +202,21 @@ class FakeYouTubeUploads(FakeYouTube):
                     session.received += len(block)
                     count -= len(block)
 
-            def _drain(self, count: int) -> None:
-                while count:
-                    block = self.rfile.read(min(BLOCK, count))
-                    if not block:
-                        return
-                    count -= len(block)
-
             def _state(self, session: Session) -> None:
                 if session.received == session.total:
                     with fake.lock:
                         resource = fake.finish(session)
-                    return self._json(200, resource)
+                    return self._answer(200, resource)
                 headers = {"Range": f"bytes=0-{session.received - 1}"} if session.received else {}
-                self._json(308, {}, headers)
+                self._answer(308, {}, headers)
 
-            def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                raw = json.dumps(body).encode() if body or status != 308 else b""
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+            def _answer(self, status: int, body: dict[str, Any],
+                        headers: dict[str, str] | None = None) -> None:
+                if status == 308:
+                    return self.send(308, b"", "application/json; charset=UTF-8", headers)
+                return self.json(status, body, headers)
 
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def __enter__(self) -> FakeYouTubeUploads:
