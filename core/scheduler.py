@@ -31,10 +31,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 
-from core.models import Lease, utcnow
+from core import leases
+from core.models import utcnow
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -186,9 +185,7 @@ class Scheduler:
         if self.leader:
             self.leader = False
             with self.services.db.session() as session:
-                lease = session.get(Lease, LEASE_NAME)
-                if lease is not None and lease.holder == self.holder:
-                    session.delete(lease)
+                leases.release(session, LEASE_NAME, self.holder)
 
     def wake(self) -> None:
         self._scheduler.wakeup()
@@ -218,22 +215,6 @@ class Scheduler:
 
 
 def acquire_lease(services_: Services, holder: str, ttl: float) -> bool:
-    """Atomically take the lease if it is free or expired, or renew it if we hold it."""
-    now = utcnow()
-    expires = now + timedelta(seconds=ttl)
+    """Take the scheduler lease if it is free or expired, or renew it if we hold it."""
     with services_.db.session() as session:
-        taken = session.execute(
-            update(Lease).where(Lease.name == LEASE_NAME,
-                                or_(Lease.holder == holder, Lease.expires_at < now))
-            .values(holder=holder, expires_at=expires)
-        ).rowcount
-        if taken:
-            return True
-        if session.get(Lease, LEASE_NAME) is not None:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(Lease(name=LEASE_NAME, holder=holder, expires_at=expires))
-        except IntegrityError:
-            return False
-    return True
+        return leases.acquire(session, LEASE_NAME, holder, ttl)

@@ -43,7 +43,7 @@ def page_services(tmp_path: Path, **overrides: object) -> Services:
 
 def test_a_feed_is_listed_and_each_video_becomes_a_candidate(tmp_path: Path, feed_server: FileServer) -> None:
     services = page_services(tmp_path, download_allow_private=True)
-    spec = parse_source(feed_server.url("/feed.xml"))
+    spec = parse_source(feed_server.link("/feed.xml"))
     assert spec.kind == YTDLP
     ws = workspace(services)
     report = scan_watches(services, ws, [watch(services, ws, spec.kind, spec.ref)])
@@ -59,7 +59,7 @@ def test_a_feed_is_listed_and_each_video_becomes_a_candidate(tmp_path: Path, fee
 def test_a_page_on_a_private_address_is_refused(tmp_path: Path, feed_server: FileServer) -> None:
     services = page_services(tmp_path)
     ws = workspace(services)
-    wid = watch(services, ws, YTDLP, feed_server.url("/feed.xml"))
+    wid = watch(services, ws, YTDLP, feed_server.link("/feed.xml"))
     report = scan_watches(services, ws, [wid])
     assert "private network" in report.errors[wid]
     assert feed_server.requests == []
@@ -71,8 +71,8 @@ def test_a_page_without_videos_is_a_problem_on_its_watch_only(tmp_path: Path,
     services = page_services(tmp_path, download_allow_private=True)
     feed_server.add("/blog.html", b"<html><body>words only</body></html>", "text/html")
     ws = workspace(services)
-    bad = watch(services, ws, YTDLP, feed_server.url("/blog.html"))
-    good = watch(services, ws, YTDLP, feed_server.url("/feed.xml"))
+    bad = watch(services, ws, YTDLP, feed_server.link("/blog.html"))
+    good = watch(services, ws, YTDLP, feed_server.link("/feed.xml"))
     report = scan_watches(services, ws, [bad, good])
     assert set(report.errors) == {bad} and report.videos == 2
     services.db.dispose()

@@ -66,7 +66,7 @@ def progress_log() -> tuple[list[float], Callable[[float, str], None]]:
 
 def test_a_candidate_downloads_once_with_progress(tmp_path: Path, server: FileServer, clip: bytes) -> None:
     services = make_services(tmp_path)
-    cid = add_candidate(services, server.url("/media/clip.mp4"))
+    cid = add_candidate(services, server.link("/media/clip.mp4"))
     with services.db.session() as session:
         session.add(Source(workspace_id=1, kind="candidate", uri="x", candidate_id=cid,
                            rights_basis="creative_commons"))
@@ -91,7 +91,7 @@ def test_a_candidate_downloads_once_with_progress(tmp_path: Path, server: FileSe
 def test_a_bad_link_fails_with_one_clear_line(tmp_path: Path, server: FileServer, path: str,
                                               message: str) -> None:
     services = make_services(tmp_path)
-    cid = add_candidate(services, server.url(path))
+    cid = add_candidate(services, server.link(path))
     with pytest.raises(JobFailed) as failed:
         download_candidate(services, cid, lambda *_: None)
     assert str(failed.value) == message
@@ -102,7 +102,7 @@ def test_a_bad_link_fails_with_one_clear_line(tmp_path: Path, server: FileServer
 def test_an_oversized_file_is_refused_and_cleaned_up(tmp_path: Path, server: FileServer) -> None:
     services = make_services(tmp_path, max_input_mb=1)
     server.add("/big.mp4", b"\x00" * (1024 * 1024 + 10), "video/mp4")
-    cid = add_candidate(services, server.url("/big.mp4"))
+    cid = add_candidate(services, server.link("/big.mp4"))
     with pytest.raises(JobFailed) as failed:
         download_candidate(services, cid, lambda *_: None)
     assert "1 MB" in str(failed.value) and "(MAX_INPUT_MB)" in str(failed.value)
@@ -112,7 +112,7 @@ def test_an_oversized_file_is_refused_and_cleaned_up(tmp_path: Path, server: Fil
 
 def test_a_private_address_is_refused_unless_allowed(tmp_path: Path, server: FileServer) -> None:
     services = make_services(tmp_path, download_allow_private=False)
-    cid = add_candidate(services, server.url("/media/clip.mp4"))
+    cid = add_candidate(services, server.link("/media/clip.mp4"))
     with pytest.raises(JobFailed) as refused:
         download_candidate(services, cid, lambda *_: None)
     assert "private network (127.0.0.1)" in str(refused.value)
@@ -132,8 +132,8 @@ def test_only_http_links_are_downloaded(tmp_path: Path, url: str) -> None:
 def test_the_download_command_runs_a_job_and_refuses_candidates_without_rights(
         tmp_path: Path, server: FileServer) -> None:
     services = make_services(tmp_path)
-    allowed = add_candidate(services, server.url("/media/clip.mp4"))
-    refused = add_candidate(services, server.url("/media/clip.mp4"), basis="none")
+    allowed = add_candidate(services, server.link("/media/clip.mp4"))
+    refused = add_candidate(services, server.link("/media/clip.mp4"), basis="none")
     denied = run_text(services, caller(), f"/download {refused}")
     assert denied.error and f'/attest {refused} "who granted it"' in denied.text
     with ThreadWorker(services):

@@ -15,19 +15,21 @@ point at an unresolvable host unless `fake.thumbnails = fake.url` (then it serve
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.local_server import FakeHandler, LocalServer
+
 PAGE_MAX = 50
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+                       "hKmMIQAAAABJRU5ErkJggg==")
 Handler = Callable[["FakeYouTube", dict[str, str]], tuple[int, dict[str, Any]]]
 
 
@@ -77,7 +79,7 @@ class FakeChannel:
         return "UU" + self.id[2:]
 
 
-class FakeYouTube:
+class FakeYouTube(LocalServer):
     """The fake server; start with `with FakeYouTube(...) as fake` or `start()`/`stop()`."""
 
     def __init__(self, *, latency: float = 0.0, quota_limit: int | None = None,
@@ -95,7 +97,6 @@ class FakeYouTube:
             "youtube/v3/channels": _channels, "youtube/v3/playlistItems": _playlist_items,
             "youtube/v3/videos": _videos, "youtube/v3/search": _search,
         }
-        self._server: ThreadingHTTPServer | None = None
         self.thumbnails = "https://i.ytimg.test/"
 
     # -- data ---------------------------------------------------------------------------------
@@ -120,47 +121,17 @@ class FakeYouTube:
         return video
 
     # -- server -------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def start(self) -> FakeYouTube:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(FakeHandler):
             def do_GET(self) -> None:  # noqa: N802
                 if self.path.startswith("/vi/"):
-                    status, raw, kind = 200, PNG, "image/png"
+                    self.send(200, PNG, "image/png")
                 else:
-                    status, body = fake.handle(self.path)
-                    raw, kind = json.dumps(body).encode(), "application/json; charset=UTF-8"
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                    self.json(*fake.handle(self.path))
 
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeYouTube:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     def handle(self, raw_path: str) -> tuple[int, dict[str, Any]]:
         if self.latency:
@@ -170,7 +141,8 @@ class FakeYouTube:
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if path == "_fake/stats":
             with self.lock:
-                return 200, {"units": self.units, "search_calls": self.search_calls, "calls": dict(self.calls)}
+                return 200, {"units": self.units, "search_calls": self.search_calls,
+                             "calls": dict(self.calls)}
         route = self.routes.get(path)
         if route is None:
             return 404, _error(404, "notFound", f"no route {path}")
