@@ -59,3 +59,12 @@ async def test_a_press_is_answered_even_when_telegram_fails_midway(services) -> 
         tg.fake.press(GROUP, ADMIN, message_id, key)
         answer = await tg.fake.wait_for(lambda: tg.fake.sent("answerCallbackQuery"))
         assert "press the button again" in answer[0].params["text"]
+
+
+async def test_a_press_too_old_to_answer_still_posts_its_result(services) -> None:
+    async with telegram_front(services) as tg:
+        job_id, message_id, key = await tg.cancel_button(ADMIN)
+        tg.fake.fail_next("answerCallbackQuery", 400,
+                          "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        tg.fake.press(GROUP, ADMIN, message_id, key)
+        await tg.said(GROUP, f"Job #{job_id} (probe) was cancelled before it started.")

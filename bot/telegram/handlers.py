@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import update as sql_update
 from telegram import CallbackQuery, Chat, Message, Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
 
 from bot.telegram import uploads
@@ -145,7 +145,7 @@ class Handlers:
             first_line = reply.text.splitlines()[0] if reply.text else ""
             answer, alert = (reply.text if reply.error else first_line), reply.error
         finally:
-            await query.answer(answer[:MAX_ANSWER] or None, show_alert=alert)
+            await _answer(query, answer, alert)
         if pressed is not None and not pressed[1].error and query.message is not None:
             await self.respond(query.message.chat, pressed[0], pressed[1], None)
 
@@ -188,6 +188,14 @@ class Handlers:
             identity = resolve(session, caller)
             event = outbox.post(session, FRONT, caller.chat_ref, reply, workspace_id=identity.workspace_id)
             event.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+async def _answer(query: CallbackQuery, text: str, alert: bool) -> None:
+    """A press too old to answer (Telegram allows about 15 minutes) must not hide its result."""
+    try:
+        await query.answer(text[:MAX_ANSWER] or None, show_alert=alert)
+    except BadRequest as exc:
+        log.info("could not answer a button press: %s", exc.message)
 
 
 async def log_error(update: object, context: CallbackContext) -> None:
