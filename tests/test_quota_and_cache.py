@@ -8,17 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import cache, quota
-from core.models import Workspace
 from core.services import Services
 from tests.conftest import service_up
-
-
-def _workspace(services: Services, **settings: object) -> int:
-    with services.db.session() as session:
-        workspace = Workspace(front="console", external_id=uuid.uuid4().hex, settings=settings)
-        session.add(workspace)
-        session.flush()
-        return workspace.id
+from tests.support.discovery import workspace
 
 
 def test_the_quota_day_turns_over_at_midnight_pacific() -> None:
@@ -29,7 +21,7 @@ def test_the_quota_day_turns_over_at_midnight_pacific() -> None:
 
 
 def test_spending_is_counted_and_refused_past_the_workspace_budget(services: Services) -> None:
-    ws = _workspace(services, quota_budget=5)
+    ws = workspace(services, quota_budget=5)
     with services.db.session() as session:
         assert quota.spend(session, ws, quota.YOUTUBE, 3) == 3
         assert quota.spend(session, ws, quota.YOUTUBE, 2) == 5
@@ -41,7 +33,7 @@ def test_spending_is_counted_and_refused_past_the_workspace_budget(services: Ser
 
 
 def test_search_has_its_own_bucket_and_budget(services: Services) -> None:
-    ws = _workspace(services, search_budget=1)
+    ws = workspace(services, search_budget=1)
     with services.db.session() as session:
         quota.spend(session, ws, quota.YOUTUBE_SEARCH, 1)
         quota.spend(session, ws, quota.YOUTUBE, 1)
@@ -50,7 +42,7 @@ def test_search_has_its_own_bucket_and_budget(services: Services) -> None:
 
 
 def test_quota_exceeded_blocks_the_bucket_for_every_workspace_until_it_ends(services: Services) -> None:
-    first, second = _workspace(services), _workspace(services)
+    first, second = workspace(services), workspace(services)
     with services.db.session() as session:
         until = quota.mark_exhausted(session, first, quota.YOUTUBE)
     assert until == quota.next_reset()
