@@ -185,3 +185,19 @@ async def test_a_revoked_refresh_token_marks_the_account_and_dms_a_reconnect_lin
     assert "/oauth" in warnings[0] or "authorize" in warnings[0]
     listing = run(services, "/accounts").text
     assert "needs reconnecting" in listing
+
+
+async def test_declining_on_the_consent_page_connects_nothing_and_says_so(site) -> None:
+    services = site
+    person(services, "alice")
+    run(services, "/connect tiktok")
+    state = re.search(r"state=([^&\s]+)", dm_link(services)).group(1)
+    port = services.settings.web_port
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(f"http://127.0.0.1:{port}/oauth/tiktok/callback",
+                                 params={"state": state, "error": "access_denied",
+                                         "error_description": "The user denied the request"})
+    assert page.status_code == 400 and "denied" in page.text and "Nothing was connected" in page.text
+    assert any("Connecting TikTok failed" in text for text in messages(services, "alice", "direct"))
+    with services.db.session() as session:
+        assert session.scalar(select(Account)) is None
