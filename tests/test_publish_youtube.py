@@ -211,3 +211,18 @@ def test_a_creative_commons_credit_is_published_with_the_video(services, fakes, 
     assert snippet["tags"] == ["shorts", "test"]
     long_caption = post_for(tmp_path / "short.mp4", title="t" * 3000, attribution=credit).caption
     assert long_caption.endswith(credit) and len(long_caption) <= 2200
+
+
+def test_a_scheduled_youtube_publish_uploads_now_as_private_with_publish_at(
+    services, fakes, tmp_path
+) -> None:
+    _, tube = fakes
+    proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    run(services, "/settings timezone America/New_York")
+    with ThreadWorker(services):
+        run(services, f'/publish {proposal_id} youtube at="2099-01-15 09:30"')
+        wait_for_jobs(services)
+    status = next(iter(tube.uploaded.values())).metadata["status"]
+    assert status["privacyStatus"] == "private" and status["publishAt"] == "2099-01-15T14:30:00Z"
+    said = "\n".join(messages(services, CHANNEL))
+    assert "goes public on 2099-01-15 09:30 (America/New_York)" in said and "locked" not in said
