@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from core.config import Settings
 from core.jobs import DEFAULT_QUEUE, QUEUES, Origin, start
-from core.models import Job, JobState, OutboxEvent
+from core.models import Job, OutboxEvent
 from core.services import Services
 from workers.bootstrap import build_services
 
@@ -31,7 +31,7 @@ RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 ORIGIN = Origin(workspace_id=None, member_id=None, front="console", chat_ref="queue-test")
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
+def worker_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a worker process reads its settings from (no .env is involved)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "QUEUE_", "CELERY_"))}
     env.update({
@@ -44,25 +44,27 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "JOB_MAX_ATTEMPTS": str(settings.job_max_attempts),
         "CELERY_QUEUE_PREFIX": settings.celery_queue_prefix,
         "PYTHONPATH": str(REPO),
+        **(extra or {}),
     })
     return env
 
 
 class Cluster:
-    def __init__(self, settings: Settings, logs: Path, trace: Path) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, logs: Path, trace: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.settings, self.extra_env = settings, extra_env
         self.services: Services = build_services(settings)
         self.logs, self.trace = logs, trace
         self.workers: list[subprocess.Popen[bytes]] = []
         self.backend = "local" if settings.queue_url == "local" else "celery"
 
-    def start_worker(self, queues: Iterable[str] = QUEUES) -> subprocess.Popen[bytes]:
+    def start_worker(self, queues: Iterable[str] = QUEUES, *options: str) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = (self.logs / f"worker-{len(self.workers)}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.workers", self.backend, ",".join(queues)],
-            env=worker_env(self.settings), cwd=self.logs, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            [sys.executable, "-m", "tests.support.workers", self.backend, ",".join(queues), *options],
+            env=worker_env(self.settings, self.extra_env), cwd=self.logs, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.workers.append(process)
         return process
@@ -148,7 +150,3 @@ def delete_broker_queues(settings: Settings) -> None:
                 channel.queue_delete(broker_queue(settings, queue))
             except Exception:
                 channel = connection.channel()
-
-
-def finished(job: Job) -> bool:
-    return JobState(job.state).finished

@@ -6,7 +6,10 @@ test-only job kinds come from tests.support.tasks.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from typing import Any
 
 from core.config import load_settings
 from core.jobs import QUEUES
@@ -14,9 +17,21 @@ from core.jobs import QUEUES
 TEST_TASKS = ("tests.support.tasks",)
 
 
+def die_after_upload() -> None:
+    """The worker's job process SIGKILLs itself the moment an upload returns, before it is recorded."""
+    from core.publish.publisher import DbJournal
+
+    def _die(*_: Any) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    DbJournal.uploaded = _die  # type: ignore[method-assign]
+
+
 def main(argv: list[str]) -> int:
     backend = argv[0]
     queues = tuple(argv[1].split(",")) if len(argv) > 1 else QUEUES
+    if "--die-after-upload" in argv[2:]:
+        die_after_upload()
     if backend == "local":
         from workers.local import worker_main
 
