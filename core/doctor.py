@@ -68,6 +68,17 @@ def check_fonts(settings: Settings) -> list[Finding]:
                     "apt-get install fonts-inter fonts-dejavu-core")]
 
 
+def check_chart_fonts(settings: Settings) -> list[Finding]:
+    """Analytics charts: Inter for text, Symbola for the emoji in titles (left out without it)."""
+    from core.analytics.charts.style import available_fonts
+
+    families = available_fonts()
+    if "Symbola" not in families:
+        return [Finding("chart fonts", Level.warn, f"{', '.join(families)}; no emoji font, so emoji in "
+                        "chart titles are left out", "apt-get install fonts-symbola")]
+    return [Finding("chart fonts", Level.ok, ", ".join(families))]
+
+
 def check_whisper(settings: Settings) -> list[Finding]:
     if settings.whisper_model:
         name = settings.whisper_model
@@ -286,7 +297,8 @@ def check_publishing(settings: Settings) -> list[Finding]:
 
 
 CHECKS: list[Check] = [
-    check_ffmpeg, check_encoder, check_fonts, check_whisper, check_whisper_loads, check_data_dir,
+    check_ffmpeg, check_encoder, check_fonts, check_chart_fonts, check_whisper, check_whisper_loads,
+    check_data_dir,
     check_database, check_queue, check_workers, check_media_store, check_tokens, check_telegram,
     check_llm, check_publishing,
 ]

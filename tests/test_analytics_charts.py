@@ -114,3 +114,12 @@ def test_the_digest_renders_with_unmeasured_totals() -> None:
                       TopEntry(EMOJI_TITLE, "tiktok", 40), TopEntry("Quiet one", "youtube", 0), NOW,
                       ("YouTube's last 2–3 days are provisional and may still rise.",))
     assert_png(digest_chart(data))
+
+
+def test_doctor_names_the_chart_fonts() -> None:
+    from core.config import load_settings
+    from core.doctor import check_chart_fonts
+
+    (finding,) = check_chart_fonts(load_settings())
+    assert finding.name == "chart fonts"
+    assert "Inter" in finding.detail or "DejaVu Sans" in finding.detail

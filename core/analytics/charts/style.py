@@ -87,6 +87,11 @@ def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
     return tuple(families), frozenset(covered)
 
 
+def available_fonts() -> tuple[str, ...]:
+    """The chart font families found on this machine, in the order they are tried."""
+    return _fonts()[0]
+
+
 def clean(text: str) -> str:
     """Drop characters no installed font can draw (so no tofu boxes and no warnings)."""
     _, covered = _fonts()
