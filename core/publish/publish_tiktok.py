@@ -11,12 +11,12 @@ from core.messages import Reply
 from core.models import Account, Publication
 from core.publish import tiktok
 from core.publish.journal import Journal
+from core.publish.outcome import Runner, finish
 from core.publish.post import Post, check
 from core.services import Services
 
 if TYPE_CHECKING:
     from core.config import Settings
-    from core.publish.publisher import Runner
 
 INIT_PER_MINUTE = 6
 STATUS_POLLS = 12
@@ -116,8 +116,6 @@ def _count_init(services: Services, account_id: int) -> None:
 
 def _outcome(services: Services, post: Post, runner: Runner, recorded: dict[str, Any],
              status: dict[str, Any], username: str) -> Reply:
-    from core.publish.publisher import finish
-
     state = status.get("status")
     if state == "FAILED":
         raise JobFailed(f"TikTok could not publish it: {tiktok.fail_reason(status)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core import quota, workspace_settings
@@ -11,11 +10,9 @@ from core.messages import Reply
 from core.models import Publication, Workspace, utcnow
 from core.publish import youtube
 from core.publish.journal import Journal
+from core.publish.outcome import Runner, finish
 from core.publish.post import Post, check
 from core.services import Services
-
-if TYPE_CHECKING:
-    from core.publish.publisher import Runner
 
 UPLOAD_BUCKET = "youtube-upload"
 UPLOADS_PER_DAY = 100
@@ -25,8 +22,6 @@ LOCKED_NOTE = ("YouTube locked it private: uploads from API projects Google has 
 
 
 def run(services: Services, post: Post, token: str, journal: Journal, runner: Runner) -> Reply:
-    from core.publish.publisher import finish
-
     settings = services.settings
     with services.db.session() as session:
         publication = session.get_one(Publication, post.publication_id)
