@@ -56,7 +56,7 @@ def test_stats_after_two_collections_shows_the_growth_between_them(stack: Platfo
     assert "Only one reading so far, so no growth yet" in first
     assert "Cold brew in 30 s: 480 views (YouTube 480)." in second
     assert "+360 views since the first reading" in second
-    assert "All shorts: 1,480 views (YouTube 480 · TikTok 1,000)." in second
+    assert "All shorts: 1,480 views (TikTok 1,000 · YouTube 480)." in second
     assert "1. Cold brew in 30 s — +360 on YouTube" in second and "2. Desk tour — +100 on TikTok" in second
     charts = image_paths(second)
     assert len(charts) == 3

@@ -50,7 +50,7 @@ def to_reply(settings: Settings, report: Report, subject: str = "") -> Reply:
     path.write_bytes(report.chart)
     return Reply(text=report.text, subject=subject,
                  attachments=[Attachment(path=str(path), kind="image", name=f"{report.stem}.png",
-                                         fallback=report.text)])
+                                         fallback="(The chart could not be sent; its numbers are above.)")])
 
 
 def period_words(days: int) -> str:
@@ -186,9 +186,13 @@ def _gain_label(gain: Gain | None, days: int, tz: ZoneInfo) -> str:
 
 
 def _stats_text(label: str, items: list[History], gain: Gain | None, days: int, tz: ZoneInfo) -> str:
-    per_platform = " · ".join(f"{platform_name(h.publication.platform)} {h.metric('views')[-1].value:,}"
-                              for h in items if h.metric("views"))
-    total = sum(h.metric("views")[-1].value for h in items if h.metric("views"))
+    latest: dict[str, int] = {}
+    for h in items:
+        if h.metric("views"):
+            platform = h.publication.platform
+            latest[platform] = latest.get(platform, 0) + h.metric("views")[-1].value
+    per_platform = " · ".join(f"{platform_name(p)} {v:,}" for p, v in sorted(latest.items()))
+    total = sum(latest.values())
     lines = [f"{label}: {total:,} views ({per_platform})."]
     if gain is None:
         lines.append("Only one reading so far, so no growth yet: it shows after the next reading.")
