@@ -84,7 +84,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
     start, end = _window(src, recipe)
     words: list[Word] = []
     t0 = time.monotonic()
-    if src.has_audio and (recipe.captions.enabled or recipe.trim.auto_seconds):
+    if src.has_audio:  # even without captions: the transcript feeds the title proposals
         report(4, "transcribing speech", None)
         words, start, end = _speech(src, recipe, settings, start, end, notes)
     transcribe_s = time.monotonic() - t0
