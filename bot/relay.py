@@ -14,9 +14,10 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from core import leases, outbox
+from core import leases, outbox, storage
 from core.messages import Progress, Reply
 from core.models import OutboxEvent, OutboxKind
 from core.services import Services
@@ -126,6 +127,7 @@ class Relay:
         delivered = 0
         for event, message_id in events:
             envelope = _envelope(event)
+            await asyncio.to_thread(self._files_here, envelope)
             if message_id and self._too_soon(event.key):
                 continue
             try:
@@ -146,6 +148,17 @@ class Relay:
             await asyncio.to_thread(self._delivered, event.id, new_id)
             delivered += 1
         return delivered
+
+    def _files_here(self, envelope: Envelope) -> None:
+        """Attachments written on another machine are fetched from the shared MEDIA_STORE first."""
+        if not self.services.settings.media_store or not isinstance(envelope.message, Reply):
+            return
+        for attachment in envelope.message.attachments:
+            for path in filter(None, (attachment.path, attachment.fallback)):
+                try:
+                    storage.ensure_local(self.services.settings, Path(path))
+                except storage.StoreError as exc:
+                    log.warning("attachment %s is not in the media store: %s", path, exc)
 
     def _too_soon(self, key: str | None) -> bool:
         if not key or not self.min_edit_interval:

@@ -5,7 +5,8 @@ A local directory (the default, `DATA_DIR/media`) on one machine, or an S3-compa
 bot run on different machines. Work reads and writes local files; the store moves them:
 `put` publishes a finished file under a key, `fetch` brings a key to a local path (cached),
 and `link` gives what a front can upload from or hand out (a path, or a signed URL).
-Keys are relative POSIX paths such as `renders/42/final.mp4`.
+Keys are relative POSIX paths such as `media/renders/42/render.mp4`. `share` and `ensure_local`
+are what the rest of the code calls: after writing a file, and before reading one.
 """
 
 from __future__ import annotations
@@ -156,7 +157,38 @@ def open_store(settings: Settings) -> MediaStore:
         root = Path(settings.media_store).expanduser() if settings.media_store else settings.media_dir
         return LocalStore(root.resolve())
     bucket, _, prefix = settings.media_store.removeprefix("s3://").partition("/")
-    return S3Store(s3_client(settings), bucket, prefix, settings.data_dir / "media-cache")
+    return S3Store(s3_client(settings), bucket, prefix, settings.data_dir)
+
+
+def key_for(settings: Settings, path: Path) -> str | None:
+    """The shared key of a file under `DATA_DIR` (its relative path); None for a file outside it."""
+    try:
+        return path.resolve().relative_to(settings.data_dir).as_posix()
+    except ValueError:
+        return None
+
+
+def share(settings: Settings, path: Path) -> None:
+    """Offer a file this machine wrote to the other machines (nothing to do on one machine).
+
+    Every machine uses the same `DATA_DIR` (`/data` in the containers), so a path recorded in
+    the database names the same key everywhere.
+    """
+    key = key_for(settings, path) if settings.media_store else None
+    if key is not None and path.is_file():
+        open_store(settings).put(path, key)
+
+
+def ensure_local(settings: Settings, path: Path) -> Path:
+    """The file at its recorded path, fetched from the shared store if another machine wrote it."""
+    key = key_for(settings, path) if settings.media_store and not path.is_file() else None
+    if key is None:
+        return path
+    fetched = open_store(settings).fetch(key)
+    if fetched.resolve() != path.resolve():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_copy(fetched, path)
+    return path
 
 
 def s3_client(settings: Settings) -> Any:

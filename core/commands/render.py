@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core import audit, jobs
+from core import audit, jobs, storage
 from core.commands.jobs import origin
 from core.commands.registry import CommandError, Invocation, Param, arg, command, flag, option
 from core.media import preset_store, presets, records, sources
@@ -50,6 +50,9 @@ def render(inv: Invocation, svc: Services) -> Reply:
                      subject=f"render:{row.id}", source=source.id, basis=source.rights_basis,
                      preset=name)
         label = f"render #{row.id} of {source.title or source.uri} ({name})"
+        source_path = source.local_path
+    if source_path:
+        storage.share(svc.settings, Path(source_path))
     jobs.dispatch(svc, job)
     return jobs.started_reply(job, label)
 

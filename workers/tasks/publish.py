@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from core import workspace_settings
+from pathlib import Path
+
+from core import storage, workspace_settings
 from core.commands.registry import CommandError
 from core.jobs import IO_QUEUE, JobFailed, Origin, dispatch
 from core.messages import Reply
-from core.models import Job, Workspace
+from core.models import Job, Proposal, Publication, Render, Workspace
 from core.publish import publications
 from core.publish.publisher import publish
 from workers.context import JobContext
@@ -22,7 +24,22 @@ class _Runner:
 
 @task("publish", queue=IO_QUEUE, time_limit_s=3 * 3600)
 def run_publish(ctx: JobContext) -> Reply:
-    return publish(ctx.services, int(ctx.payload["publication_id"]), _Runner(ctx))
+    publication_id = int(ctx.payload["publication_id"])
+    _render_file_here(ctx, publication_id)
+    return publish(ctx.services, publication_id, _Runner(ctx))
+
+
+def _render_file_here(ctx: JobContext, publication_id: int) -> None:
+    """With a shared MEDIA_STORE the render may have been written on another machine: fetch it."""
+    if not ctx.services.settings.media_store:
+        return
+    with ctx.services.db.session() as session:
+        publication = session.get(Publication, publication_id)
+        proposal = session.get(Proposal, publication.proposal_id) if publication else None
+        render = session.get(Render, proposal.render_id) if proposal else None
+        path = render.output_path if render else None
+    if path:
+        storage.ensure_local(ctx.services.settings, Path(path))
 
 
 @task("publish-approved", queue=IO_QUEUE, time_limit_s=120)

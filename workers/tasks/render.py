@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from core import jobs
+from core import jobs, storage
 from core.jobs import JobCancelled, JobFailed
 from core.media import engine, records
 from core.media.probe import MediaError
@@ -53,6 +53,8 @@ def run_render(ctx: JobContext) -> Reply:
     except Exception as exc:
         _fail(services, render_id, f"{type(exc).__name__}: {exc}")
         raise
+    for made in (result.targets.output, result.targets.preview, result.targets.thumbnail):
+        storage.share(services.settings, Path(made))
     with services.db.session() as session:
         render = session.get_one(Render, render_id)
         propose = records.record_done(session, render, result)
@@ -65,7 +67,7 @@ def _local_file(ctx: JobContext, render_id: int, local_path: str | None,
                 candidate_id: int | None) -> tuple[Path, float]:
     """The source on disk, downloading a discovered candidate first if needed."""
     if local_path:
-        return Path(local_path), 0.0
+        return storage.ensure_local(ctx.services.settings, Path(local_path)), 0.0
     if candidate_id is None:
         raise JobFailed(f"render #{render_id} has no file and no discovered video to fetch")
     from core.discovery.download import download_candidate
@@ -74,6 +76,7 @@ def _local_file(ctx: JobContext, render_id: int, local_path: str | None,
         ctx.progress(percent * DOWNLOAD_SHARE / 100, f"downloading: {text}")
 
     path = download_candidate(ctx.services, candidate_id, progress)
+    storage.share(ctx.services.settings, Path(path))
     with ctx.services.db.session() as session:
         render = session.get_one(Render, render_id)
         session.get_one(Source, render.source_id).local_path = str(path)
