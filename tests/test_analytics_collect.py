@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,31 +12,9 @@ from core.analytics.collect import ANALYTICS_BUCKET, collect_account
 from core.jobs import JobFailed
 from core.models import Account, MetricSnapshot, OutboxEvent, QuotaUsage, Workspace, utcnow
 from core.services import Services
-from tests.fakes.tiktok_query import FakeTikTokVideos
-from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
-from tests.support.analytics import Platforms, connected_account, console_workspace, live_short, platforms
+from tests.support.analytics import connected_account, console_workspace, live_short
 
-
-@pytest.fixture
-def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    with platforms(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def svc(stack: Platforms) -> Services:
-    return stack.svc
-
-
-@pytest.fixture
-def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
-    return stack.youtube
-
-
-@pytest.fixture
-def tiktok(stack: Platforms) -> FakeTikTokVideos:
-    return stack.tiktok
+pytest_plugins = ("tests.support.analytics_fixtures",)
 
 
 def snapshots(svc: Services) -> list[MetricSnapshot]:

@@ -4,9 +4,7 @@ there isn't enough data."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -19,33 +17,18 @@ from core.analytics.history import NotEnoughData
 from core.analytics.model import Reading
 from core.models import MetricSnapshot, Publication, utcnow
 from core.services import Services
-from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
 from tests.support.analytics import (
     Platforms,
     connected_account,
     console_workspace,
     live_short,
-    platforms,
     proposal_of,
 )
 
 NOW = utcnow()
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Platforms]:
-    with platforms(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def svc(stack: Platforms) -> Services:
-    return stack.svc
-
-
-@pytest.fixture
-def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
-    return stack.youtube
+pytest_plugins = ("tests.support.analytics_fixtures",)
 
 
 def reading(svc: Services, publication_id: int, hours_ago: float, views: int, **more: int) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core import scheduler
@@ -16,24 +14,9 @@ from core.commands.registry import load_commands
 from core.models import Account, Job, JobState, MetricSnapshot, OutboxEvent, Subscription, utcnow
 from core.services import Services
 from tests.conftest import ThreadWorker
-from tests.fakes.youtube_analytics import FakeYouTubeAnalytics
-from tests.support.analytics import Platforms, connected_account, console_workspace, live_short, platforms
+from tests.support.analytics import connected_account, console_workspace, live_short
 
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Platforms]:
-    with platforms(tmp_path) as made:
-        yield made
-
-
-@pytest.fixture
-def svc(stack: Platforms) -> Services:
-    return stack.svc
-
-
-@pytest.fixture
-def youtube(stack: Platforms) -> FakeYouTubeAnalytics:
-    return stack.youtube
+pytest_plugins = ("tests.support.analytics_fixtures",)
 
 
 def wait_for(condition, timeout: float = 20.0) -> bool:

@@ -110,3 +110,4 @@ def _proposal(session, workspace_id: int, title: str) -> int:
     session.add(proposal)
     session.flush()
     return proposal.id
+
