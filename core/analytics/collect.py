@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from googleapiclient.errors import HttpError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import quota
 from core.analytics import tiktok, youtube
@@ -97,7 +98,9 @@ def collect_account(services: Services, account_id: int, slot: str, now: datetim
     return outcome
 
 
-def due_targets(session, services: Services, account: Account, slot: str, now: datetime) -> list[Target]:
+def due_targets(
+    session: Session, services: Services, account: Account, slot: str, now: datetime
+) -> list[Target]:
     """The account's published shorts not yet read in this slot; analytics only where due."""
     settings = services.settings
     publications = session.scalars(
@@ -129,7 +132,7 @@ def _youtube(
 ) -> tuple[dict[str, VideoCounts], dict[str, Analytics]]:
     settings = services.settings
 
-    def spend(bucket: str):
+    def spend(bucket: str) -> youtube.Spend:
         def reserve(units: int) -> None:
             with services.db.session() as session:
                 quota.spend(session, workspace_id, bucket, units)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import audit, jobs, scheduler
 from core.analytics import report
@@ -163,7 +164,7 @@ def _target_and_period(first: str | None, period: str | None) -> tuple[str | Non
     return (first.lstrip("#") if first is not None else None), period
 
 
-def _publication(session, inv: Invocation, number: object) -> Publication:
+def _publication(session: Session, inv: Invocation, number: object) -> Publication:
     publication = session.get(Publication, int(str(number)))
     if publication is None or publication.workspace_id != inv.workspace_id:
         raise CommandError(f"There is no publication #{number} here.")
@@ -173,7 +174,7 @@ def _publication(session, inv: Invocation, number: object) -> Publication:
     return publication
 
 
-def _subscription(session, inv: Invocation) -> Subscription | None:
+def _subscription(session: Session, inv: Invocation) -> Subscription | None:
     return session.scalar(select(Subscription).where(
         Subscription.workspace_id == inv.workspace_id, Subscription.kind == DIGEST,
         Subscription.reply_front == inv.front, Subscription.reply_chat == inv.chat_ref))

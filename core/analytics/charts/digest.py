@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -47,7 +48,7 @@ def _tiles(figure: Figure, totals: tuple[Total, ...], top: float) -> float:
     return top - rows * height - (rows - 1) * gap - 0.04
 
 
-def _platform_bars(axes, by_platform: tuple[tuple[str, int | None, int | None], ...]) -> None:
+def _platform_bars(axes: Axes, by_platform: tuple[tuple[str, int | None, int | None], ...]) -> None:
     style.style_axes(axes)
     names = [style.platform_name(platform) for platform, _, _ in by_platform]
     positions = range(len(by_platform))

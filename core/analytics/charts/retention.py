@@ -4,6 +4,7 @@ and the moment where most viewers leave marked on the curve."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -75,7 +76,7 @@ def _x(data: RetentionData, ratio: float) -> float:
     return ratio * data.duration_s if data.duration_s else ratio * 100
 
 
-def _curve(axes, data: RetentionData, drop: Drop | None) -> None:
+def _curve(axes: Axes, data: RetentionData, drop: Drop | None) -> None:
     style.style_axes(axes)
     tint = style.colour("youtube")
     xs = [_x(data, p.ratio) for p in data.points]
@@ -105,7 +106,7 @@ def _curve(axes, data: RetentionData, drop: Drop | None) -> None:
                       bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "none"})
 
 
-def _band(figure: Figure, band, data: RetentionData) -> None:
+def _band(figure: Figure, band: Axes, data: RetentionData) -> None:
     for side in band.spines.values():
         side.set_visible(False)
     band.set_yticks([])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import matplotlib.dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -55,7 +56,7 @@ def _headline(figure: Figure, data: ViewsData, top: float) -> float:
     return top - style.line_height(style.BIG_PT) - style.line_height(style.BODY_PT) - 0.02
 
 
-def _plot(axes, drawn: list[Series]) -> None:
+def _plot(axes: Axes, drawn: list[Series]) -> None:
     style.style_axes(axes)
     times = [r.at for s in drawn for r in s.readings]
     peak = max(r.value for s in drawn for r in s.readings)
