@@ -70,7 +70,7 @@ def test_retention_and_the_not_enough_data_answers(stack: Platforms) -> None:
     account = connected_account(stack.svc, workspace_id, "youtube", stack.youtube.grant())
     stack.youtube.add_short("big", views=5000)
     stack.youtube.add_short("tiny", views=3)
-    big = live_short(stack.svc, account, "big", title="Big one", duration_s=30)
+    big = live_short(stack.svc, account, "big", title="Big one", render_seconds=30)
     tiny = live_short(stack.svc, account, "tiny", title="Tiny one")
 
     before = run_script(stack.svc, ["/stats", f"/retention {big}"])

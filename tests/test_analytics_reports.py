@@ -134,7 +134,7 @@ def test_top_with_nothing_measured_says_why(svc, stack) -> None:
 
 def test_retention_is_drawn_from_the_curve_youtube_returned(svc, youtube, stack) -> None:
     youtube.add_short("ret", views=5000)
-    pub = short(stack, remote_id="ret", title="Hook test", duration_s=40)
+    pub = short(stack, remote_id="ret", title="Hook test", render_seconds=40)
     collect_account(svc, publication(svc, pub).account_id, slot="job:1")
     with svc.db.session() as session:
         made = report.retention(session, publication(svc, pub))

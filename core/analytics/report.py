@@ -32,7 +32,7 @@ from core.analytics.model import Reading, RetentionData, Series, TopData, TopEnt
 from core.analytics.readings import retention_from
 from core.config import Settings
 from core.messages import Attachment, Reply
-from core.models import MetricSnapshot, Publication, utcnow
+from core.models import MetricSnapshot, Proposal, Publication, Render, utcnow
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,8 @@ def retention(session: Session, publication: Publication) -> Report:
             "people have watched, and its analytics lag a day or two. I'll keep asking at each reading.")
     points = retention_from(snapshot.data)
     tz = zone(session, publication.workspace_id)
-    duration = publication.data.get("duration_s") if publication.data else None
     data = RetentionData(publication.title or f"publication #{publication.id}", points,
-                         _local(snapshot.taken_at, tz), float(duration) if duration else None)
+                         _local(snapshot.taken_at, tz), _duration(session, publication))
     drop = biggest_drop(points)
     text = f"Retention of “{data.title}”: viewers watch {average_viewed(points):.0f}% of it on average."
     if drop:
@@ -156,6 +155,18 @@ def retention(session: Session, publication: Publication) -> Report:
                  f"−{drop.points_lost:.0f} points.")
     text += f" Curve from the reading of {when(data.last_reading)}."
     return Report(text, charts.retention_chart(data), f"retention-{publication.id}")
+
+
+def _duration(session: Session, publication: Publication) -> float | None:
+    """The short's length, so retention reads in seconds: recorded on the publication, else the render's."""
+    recorded = (publication.data or {}).get("duration_s")
+    if recorded:
+        return float(recorded)
+    render_duration = session.scalar(
+        select(Render.duration_s).join(Proposal, Proposal.render_id == Render.id)
+        .where(Proposal.id == publication.proposal_id)
+    )
+    return float(render_duration) if render_duration else None
 
 
 def _latest_with_retention(session: Session, publication: Publication) -> MetricSnapshot | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.db import upgrade
 from core.identity import Caller, resolve
@@ -73,19 +74,18 @@ def connected_account(services: Services, workspace_id: int, platform: str, toke
 
 def live_short(services: Services, account_id: int, remote_id: str, *, title: str = "",
                age: timedelta = timedelta(hours=3), proposal_id: int | None = None,
-               duration_s: float | None = None) -> int:
+               render_seconds: float | None = None) -> int:
     """A publication that is live on the account's platform (remote id set), as publishing leaves it."""
     with services.db.session() as session:
         account = session.get_one(Account, account_id)
         if proposal_id is None:
-            proposal_id = _proposal(session, account.workspace_id, title or remote_id)
+            proposal_id = _proposal(session, account.workspace_id, title or remote_id, render_seconds)
         published_at: datetime = utcnow() - age
         publication = Publication(
             workspace_id=account.workspace_id, proposal_id=proposal_id, account_id=account.id,
             platform=account.platform, state="published", idempotency_key=f"pub:{account.id}:{remote_id}",
             title=title or f"Short {remote_id}", remote_id=remote_id, published_at=published_at,
             url=f"https://example.test/{remote_id}",
-            data={"duration_s": duration_s} if duration_s else {},
         )
         session.add(publication)
         session.flush()
@@ -97,12 +97,12 @@ def proposal_of(services: Services, publication_id: int) -> int:
         return session.get_one(Publication, publication_id).proposal_id
 
 
-def _proposal(session, workspace_id: int, title: str) -> int:
+def _proposal(session: Session, workspace_id: int, title: str, seconds: float | None) -> int:
     source = Source(workspace_id=workspace_id, kind="file", uri=f"{title}.mp4", title=title,
                     rights_basis=RightsBasis.owned)
     session.add(source)
     session.flush()
-    render = Render(workspace_id=workspace_id, source_id=source.id, state="succeeded")
+    render = Render(workspace_id=workspace_id, source_id=source.id, state="succeeded", duration_s=seconds)
     session.add(render)
     session.flush()
     proposal = Proposal(workspace_id=workspace_id, render_id=render.id, state="approved",
