@@ -9,6 +9,7 @@ person who connected it; quota is reserved through `core.quota` before each YouT
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,6 +31,12 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 ANALYTICS_BUCKET = "youtube-analytics"
+
+Progress = Callable[[float, str], None]
+
+
+def _quiet(percent: float, text: str) -> None:
+    """No progress reporting (direct calls and tests)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,9 @@ class Outcome:
         return "\n".join(lines)
 
 
-def collect_account(services: Services, account_id: int, slot: str, now: datetime | None = None) -> Outcome:
+def collect_account(
+    services: Services, account_id: int, slot: str, now: datetime | None = None, progress: Progress = _quiet
+) -> Outcome:
     """Take this slot's snapshots for every published short of the account."""
     now = now or utcnow()
     with services.db.session() as session:
@@ -85,7 +94,7 @@ def collect_account(services: Services, account_id: int, slot: str, now: datetim
         raise JobFailed(f"{exc}{hint}") from None
     try:
         if platform == YOUTUBE:
-            counts, analytics = _youtube(services, workspace_id, token, targets, now, outcome)
+            counts, analytics = _youtube(services, workspace_id, token, targets, now, outcome, progress)
         elif platform == TIKTOK:
             ids = [t.remote_id for t in targets]
             counts, analytics = tiktok.video_counts(services.settings, token, ids), {}
@@ -128,7 +137,8 @@ def due_targets(
 
 
 def _youtube(
-    services: Services, workspace_id: int, token: str, targets: list[Target], now: datetime, outcome: Outcome
+    services: Services, workspace_id: int, token: str, targets: list[Target], now: datetime, outcome: Outcome,
+    progress: Progress,
 ) -> tuple[dict[str, VideoCounts], dict[str, Analytics]]:
     settings = services.settings
 
@@ -150,7 +160,9 @@ def _youtube(
         outcome.unread = [t.remote_id for t in targets if t.remote_id not in asked]
     analytics: dict[str, Analytics] = {}
     reports = youtube.analytics_client(settings, token)
-    for target in (t for t in targets if t.wants_analytics and t.remote_id in counts):
+    wanted = [t for t in targets if t.wants_analytics and t.remote_id in counts]
+    for done, target in enumerate(wanted):
+        progress(10 + 85 * done / len(wanted), f"YouTube Analytics {done + 1}/{len(wanted)}")
         start = (target.published_at or now).date()
         try:
             analytics[target.remote_id] = youtube.video_analytics(

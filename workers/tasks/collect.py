@@ -19,7 +19,7 @@ from workers.tasks import task
 def run_collect(ctx: JobContext) -> Reply:
     account_id = int(ctx.payload["account_id"])
     ctx.progress(5, "asking the platform for the latest numbers")
-    outcome = collect_account(ctx.services, account_id, slot=f"job:{ctx.job_id}")
+    outcome = collect_account(ctx.services, account_id, slot=f"job:{ctx.job_id}", progress=ctx.progress)
     ctx.progress(100, "readings stored")
     return Reply(text=outcome.summary(), subject=f"collect:{account_id}")
 
