@@ -118,6 +118,8 @@ def test_parameters_become_typed_options(fake: FakeDiscord) -> None:
                                         "type": INTEGER, "autocomplete": True}
     assert by_name["queue"]["all"]["type"] == BOOLEAN and not by_name["queue"]["all"]["required"]
     assert by_name["probe"]["path"]["type"] == ATTACHMENT
+    assert by_name["render"]["file"]["type"] == ATTACHMENT, "a command that says 'attach it' takes a file"
+    assert "file" not in by_name["queue"]
     assert [c["value"] for c in by_name["role"]["role"]["choices"]] == ["viewer", "editor", "owner"]
 
 

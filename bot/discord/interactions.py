@@ -21,9 +21,9 @@ from bot.discord.choices import command_for
 from bot.discord.identity import interaction_caller
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, post, send_dm
 from bot.discord.seen import answered, remember
-from bot.discord.slash import focused_option, given_options, is_file_param
+from bot.discord.slash import focused_option, given_options
 from bot.discord.uploads import UploadError, download
-from core.commands.registry import Command, get_command
+from core.commands.registry import get_command
 from core.invoke import run_named, run_text
 from core.messages import Reply
 from core.services import Services
@@ -47,10 +47,9 @@ class InteractionHandler:
         await interaction.response.defer(thinking=True)
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
         name = str(data.get("name", ""))
-        command = get_command(name)
         caller = interaction_caller(interaction)
         try:
-            raw, paths = await self._arguments(command, data)
+            raw, paths = await self._arguments(data)
         except UploadError as exc:
             reply = Reply(text=str(exc), error=True, ephemeral=True)
         else:
@@ -102,22 +101,15 @@ class InteractionHandler:
         with self.services.db.session() as session:
             return command_for(session, mode, value)
 
-    async def _arguments(
-        self, command: Command | None, data: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[str]]:
-        """Typed options by name; attachment options are downloaded and passed as local paths."""
-        given = given_options(data)
-        if command is None:
-            return given, []
-        resolved = data.get("resolved", {}).get("attachments", {})
+    async def _arguments(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Typed options by name; attached files are downloaded and passed as local paths."""
+        values, files = given_options(data)
         paths: list[str] = []
-        for param in command.params:
-            if is_file_param(param) and given.get(param.name) is not None:
-                attachment = resolved.get(str(given.pop(param.name)))
-                if attachment is None:
-                    raise UploadError(f"Discord did not include the file for {param.name}; attach it again.")
-                paths.append(str(await self._download(attachment)))
-        return given, paths
+        for attachment in files:
+            if not attachment.get("url"):
+                raise UploadError("Discord did not include the attached file; attach it again.")
+            paths.append(str(await self._download(attachment)))
+        return values, paths
 
     async def _download(self, attachment: dict[str, Any]) -> Path:
         settings = self.services.settings

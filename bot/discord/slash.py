@@ -26,6 +26,7 @@ CHAT_INPUT = 1
 MAX_CHOICES = 25
 DESCRIPTION_LIMIT = 100
 FILE_PARAM_NAMES = frozenset({"path", "input", "file"})
+ATTACHMENT_OPTION = "file"
 _NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 _TYPES = {int: INTEGER, float: NUMBER, bool: BOOLEAN}
 STATE_FILE = "discord-commands.json"
@@ -36,6 +37,12 @@ def is_file_param(param: Param) -> bool:
     return param.lookup == "file" or (
         param.type is str and param.name in FILE_PARAM_NAMES and not param.choices
     )
+
+
+def takes_attachment(command: Command) -> bool:
+    """A command whose parameters say "attach" also accepts a file (`/render file:` + a preset)."""
+    return any("attach" in p.help.lower() for p in command.params) and not any(
+        is_file_param(p) for p in command.params)
 
 
 def _describe(text: str) -> str:
@@ -62,6 +69,9 @@ def option_payload(param: Param) -> dict[str, Any]:
 
 def command_payload(command: Command) -> dict[str, Any]:
     options = [option_payload(p) for p in command.params if _NAME.match(p.name)]
+    if takes_attachment(command) and command.param(ATTACHMENT_OPTION) is None:
+        options.append({"name": ATTACHMENT_OPTION, "description": "the video or file to use",
+                        "required": False, "type": ATTACHMENT})
     options.sort(key=lambda o: not o["required"])
     return {
         "name": command.name,
@@ -140,9 +150,17 @@ def _read_state(path: Path) -> dict[str, str]:
     return state if isinstance(state, dict) else {}
 
 
-def given_options(data: dict[str, Any]) -> dict[str, Any]:
-    """The options a person filled in, by name (values as Discord typed them)."""
-    return {option["name"]: option.get("value") for option in data.get("options", [])}
+def given_options(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The options a person filled in, by name, and the attachments among them (Discord's objects)."""
+    values: dict[str, Any] = {}
+    files: list[dict[str, Any]] = []
+    resolved = data.get("resolved", {}).get("attachments", {})
+    for option in data.get("options", []):
+        if option.get("type") == ATTACHMENT:
+            files.append(resolved.get(str(option.get("value")), {}))
+        else:
+            values[option["name"]] = option.get("value")
+    return values, files
 
 
 def focused_option(data: dict[str, Any]) -> tuple[str, str]:
