@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.analytics import charts
 from core.analytics.charts.retention import average_viewed, biggest_drop, position
-from core.analytics.charts.style import platform_name, signed, when
+from core.analytics.charts.style import platform_name, shorten, signed, when
 from core.analytics.growth import Gain, gain_between, summed_series, total_gain
 from core.analytics.history import (
     History,
@@ -33,6 +33,9 @@ from core.analytics.readings import retention_from
 from core.config import Settings
 from core.messages import Attachment, Reply
 from core.models import MetricSnapshot, Proposal, Publication, Render, utcnow
+
+# Titles in list lines are cut so a ten-line reply fits a Telegram photo caption (1024 characters).
+TEXT_TITLE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def top(session: Session, workspace_id: int, count: int, days: int, now: datetim
     title = f"Top {len(entries)} short{'s' if len(entries) != 1 else ''} · {period_words(days)}"
     chart = charts.top_chart(TopData(title, entries, _local(last_reading(items), tz)))
     lines = [f"{title} (views gained):"]
-    lines += [f"{n}. {e.label} — {signed(e.value)} on {platform_name(e.platform)}"
+    lines += [f"{n}. {shorten(e.label, TEXT_TITLE_CHARS)} — {signed(e.value)} on {platform_name(e.platform)}"
               for n, e in enumerate(entries, 1)]
     unmeasured = len(items) - len(measured)
     if unmeasured:
