@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     celery_visibility_timeout: int = Field(default=7200, ge=60)
     celery_queue_prefix: str = ""
 
-    discovery_concurrency: int = Field(default=8, ge=1, le=64)
+    discovery_concurrency: int = Field(default=16, ge=1, le=64)
     discovery_max_per_channel: int = Field(default=50, ge=1, le=500)
     trending_cache_seconds: int = Field(default=1800, ge=0)
     ytdlp_min_interval_seconds: float = Field(default=1.0, ge=0)
