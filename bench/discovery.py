@@ -20,8 +20,11 @@ import urllib.request
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repo root replaces this script's folder on the path: other benchmarks here are named like
+# standard modules (bench/queue.py) and would shadow them.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+from core.config import Settings  # noqa: E402
 from core.db import upgrade  # noqa: E402
 from core.discovery.scan import scan_watches  # noqa: E402
 from core.discovery.youtube_api import YouTubeApi  # noqa: E402
@@ -114,7 +117,9 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--videos", type=int, default=30)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int,
+                        default=Settings.model_fields["discovery_concurrency"].default,
+                        help="YouTube calls in flight (default: DISCOVERY_CONCURRENCY's default)")
     parser.add_argument("--sample", type=int, default=40, help="channels in the baseline runs")
     args = parser.parse_args()
     fake = RemoteFake(args.channels, args.videos, args.latency)

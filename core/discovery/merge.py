@@ -74,12 +74,13 @@ def _merge_chunk(session: Session, workspace_id: int, chunk: list[Found], owned:
         history = [Reading(now, item.views)]
         if candidate is None:
             candidate = Candidate(workspace_id=workspace_id, platform=item.platform,
-                                  external_id=item.external_id, first_seen_at=now, data={})
+                                  external_id=item.external_id, first_seen_at=now, data={}, title="",
+                                  channel_id="", channel_title="", license="", thumbnail_url="")
             fresh.append(candidate)
         elif candidate.id in last:
             history.insert(0, last[candidate.id])
         _update(candidate, item, owned, history, now)
-    inserted = _insert(session, fresh)
+    inserted = _insert(session, workspace_id, fresh)
     if existing:
         session.execute(update(Candidate), [{"id": c.id, **{key: getattr(c, key) for key in REFRESHED}}
                                             for c in existing.values()])
@@ -95,13 +96,23 @@ def _merge_chunk(session: Session, workspace_id: int, chunk: list[Found], owned:
     return results
 
 
-def _insert(session: Session, fresh: list[Candidate]) -> list[Candidate]:
+def _insert(session: Session, workspace_id: int, fresh: list[Candidate]) -> list[Candidate]:
+    """One executemany INSERT (RETURNING in order would cost a statement per row on SQLite),
+    then one SELECT for the new ids, which are set on the (untracked) objects."""
     if not fresh:
         return []
     columns = [c.key for c in Candidate.__table__.columns if c.key != "id"]
-    values = [{key: value for key in columns if (value := getattr(candidate, key)) is not None}
-              for candidate in fresh]
-    return list(session.scalars(insert(Candidate).returning(Candidate, sort_by_parameter_order=True), values))
+    session.execute(insert(Candidate.__table__), [
+        {key: value for key in columns if (value := getattr(candidate, key)) is not None}
+        for candidate in fresh
+    ])
+    ids = {(platform, external_id): cid for platform, external_id, cid in session.execute(
+        select(Candidate.platform, Candidate.external_id, Candidate.id).where(
+            Candidate.workspace_id == workspace_id,
+            Candidate.external_id.in_([c.external_id for c in fresh])))}
+    for candidate in fresh:
+        candidate.id = ids[(candidate.platform, candidate.external_id)]
+    return fresh
 
 
 def _update(candidate: Candidate, item: Found, owned: set[str], history: list[Reading],

@@ -35,6 +35,7 @@ SOURCES: dict[str, Callable[[Services, int | None], DiscoverySource]] = {
     YOUTUBE_SEARCH: SearchSource, YTDLP: YtdlpSource,
 }
 POSTS_PER_WATCH = 5
+MERGE_BATCH = 500
 QUOTA_BUCKETS = {YOUTUBE_CHANNEL: quota.YOUTUBE, YOUTUBE_TRENDING: quota.YOUTUBE,
                  YOUTUBE_SEARCH: quota.YOUTUBE_SEARCH}
 RENDERABLE = {RightsBasis.owned, RightsBasis.creative_commons, RightsBasis.licensed}
@@ -88,36 +89,51 @@ def scan_watches(services: Services, workspace_id: int, watch_ids: list[int],
             continue
         known = {w.source_ref: (w.options or {}).get("resolved", {}) for w in group}
         refs = list(dict.fromkeys(w.source_ref for w in group))
+        batch: list[tuple[list[int], Fetched]] = []
         for fetched in source.fetch(refs, known):
-            same_ref = [w for w in group if w.source_ref == fetched.ref]
-            _apply(services, workspace_id, same_ref, fetched, report)
-            step = int(100 * done / max(1, len(watches)))
-            done += len(same_ref)
-            if progress and int(100 * done / max(1, len(watches))) != step:
-                progress(100 * done / max(1, len(watches)), f"{done}/{len(watches)} watches")
+            batch.append(([w.id for w in group if w.source_ref == fetched.ref], fetched))
+            if sum(len(f.videos) for _, f in batch) >= MERGE_BATCH:
+                done = _report_progress(progress, done, _apply(services, workspace_id, batch, report),
+                                        len(watches))
+                batch = []
+        if batch:
+            _apply(services, workspace_id, batch, report)
     return report
 
 
-def _apply(services: Services, workspace_id: int, watches: list[Watch], fetched: Fetched,
-           report: ScanReport) -> None:
-    """Merge in one transaction; post the cards after it, so no network call holds a lock."""
+def _report_progress(progress: Progress | None, done: int, more: int, total: int) -> int:
+    if progress:
+        progress(100 * (done + more) / max(1, total), f"{done + more}/{total} watches")
+    return done + more
+
+
+def _apply(services: Services, workspace_id: int, batch: list[tuple[list[int], Fetched]],
+           report: ScanReport) -> int:
+    """Merge a batch of fetched references in one transaction; post the cards after it, so
+    no network call holds a lock. Returns how many watches the batch covered."""
+    ids = [wid for watch_ids, _ in batch for wid in watch_ids]
+    to_post: list[tuple[Watch, list[Candidate]]] = []
     with services.db.session() as session:
-        rows = [session.get_one(Watch, w.id) for w in watches]
-        for watch in rows:
-            options = dict(watch.options or {})
-            if fetched.resolved:
-                options["resolved"] = fetched.resolved
-            options["last_error"] = fetched.error
-            watch.options, watch.last_run_at = options, utcnow()
-        if fetched.error:
-            report.errors.update({w.id: fetched.error for w in rows})
-            return
-        merged = merge(session, workspace_id, fetched.videos)
+        rows = {w.id: w for w in session.scalars(select(Watch).where(Watch.id.in_(ids)))}
+        for watch_ids, fetched in batch:
+            for watch in (rows[wid] for wid in watch_ids if wid in rows):
+                options = {**(watch.options or {}), "last_error": fetched.error}
+                if fetched.resolved:
+                    options["resolved"] = fetched.resolved
+                watch.options, watch.last_run_at = options, utcnow()
+                if fetched.error:
+                    report.errors[watch.id] = fetched.error
+        merged = merge(session, workspace_id, [v for _, f in batch if not f.error for v in f.videos])
         report.videos += len(merged)
         report.new += sum(1 for m in merged if m.new)
-        to_post = {watch.id: _worth_posting(watch, merged) for watch in rows}
-    for watch in rows:
-        report.posted += _post(services, watch, to_post[watch.id])
+        by_key = {(m.candidate.platform, m.candidate.external_id): m for m in merged}
+        for watch_ids, fetched in batch:
+            found = list({(v.platform, v.external_id): by_key[(v.platform, v.external_id)]
+                          for v in fetched.videos}.values()) if not fetched.error else []
+            to_post += [(rows[wid], _worth_posting(rows[wid], found)) for wid in watch_ids if wid in rows]
+    for watch, candidates in to_post:
+        report.posted += _post(services, watch, candidates)
+    return len(ids)
 
 
 def _worth_posting(watch: Watch, merged: list[Merged]) -> list[Candidate]:
