@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import upgrade
-from core.discovery.download import download_candidate, downloads_dir
+from core.discovery.download import download_candidate, downloads_dir, one_line
 from core.invoke import run_text
 from core.jobs import JobFailed
 from core.models import Candidate, Job, JobState, Source, Workspace
@@ -146,4 +146,32 @@ def test_the_download_command_runs_a_job_and_refuses_candidates_without_rights(
                     break
             time.sleep(0.05)
     assert job.state == JobState.succeeded, job.error
+    services.db.dispose()
+
+
+@pytest.mark.parametrize(("error", "line"), [
+    ("ERROR: [youtube] abc: Private video. Sign in if you've been granted access to this video",
+     "This video is private, so it can't be downloaded."),
+    ("ERROR: [youtube] abc: Video unavailable. This video has been removed by the uploader",
+     "This video was removed."),
+    ("ERROR: [youtube] abc: The uploader has not made this video available in your country",
+     "This video is geo-blocked where the bot runs."),
+    ("ERROR: [youtube] abc: This live event will begin in 3 hours.",
+     "This is a live stream; download it once it has ended."),
+    ("ERROR: [youtube] abc: Sign in to confirm your age. This video may be inappropriate",
+     "This video is age-restricted and needs a signed-in account."),
+    ("ERROR: something odd\nwith a second line", "The download failed: something odd"),
+])
+def test_yt_dlp_errors_become_one_clear_line(error: str, line: str) -> None:
+    assert one_line(error) == line
+
+
+def test_a_live_candidate_is_refused_before_any_request(tmp_path: Path, server: FileServer) -> None:
+    services = make_services(tmp_path)
+    cid = add_candidate(services, server.link("/media/clip.mp4"))
+    with services.db.session() as session:
+        session.get_one(Candidate, cid).data = {"live": True}
+    with pytest.raises(JobFailed, match="live stream"):
+        download_candidate(services, cid, lambda *_: None)
+    assert server.requests == []
     services.db.dispose()
