@@ -123,16 +123,6 @@ def test_parameters_become_typed_options(fake: FakeDiscord) -> None:
     assert [c["value"] for c in by_name["role"]["role"]["choices"]] == ["viewer", "editor", "owner"]
 
 
-async def test_a_wrong_token_is_reported_clearly(fake: FakeDiscord, tmp_path: Path) -> None:
-    from bot.discord import DiscordFront
-
-    built = discord_services(discord_settings(tmp_path, discord_token="not-the-token"))
-    front = DiscordFront(built)
-    with pytest.raises(RuntimeError, match="Discord refused DISCORD_TOKEN"):
-        await front.start()
-    built.db.dispose()
-    assert fake.identified == 0
-
 
 async def test_a_slow_command_is_acknowledged_before_it_finishes(
     fake: FakeDiscord, services: Services, monkeypatch: pytest.MonkeyPatch
@@ -152,3 +142,18 @@ async def test_a_slow_command_is_acknowledged_before_it_finishes(
         release.set()
         answer = await fake.wait_for(lambda: (m := fake.original(asked)) and m.get("embeds") and m)
     assert "Finally done." in fake.text(answer) and fake.late == []
+
+
+async def test_run_starts_the_discord_front_and_reports_a_refused_token(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.app import _start_fronts
+
+    with bot_services(tmp_path) as good:
+        started = await _start_fronts(good)
+        assert [front.front for front in started] == ["discord"]
+        await started[0].stop()
+    with bot_services(tmp_path / "bad", discord_token="revoked") as bad:
+        assert await _start_fronts(bad) == []
+    assert "discord front could not start: Discord refused DISCORD_TOKEN" in caplog.text
+    assert fake.identified == 1, "the refused token never reached the gateway"
