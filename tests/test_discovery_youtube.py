@@ -187,3 +187,22 @@ def test_scans_merge_and_count_quota_on_postgresql(tmp_path: Path, fake, postgre
     with services.db.session() as session:
         assert session.scalar(select(func.count()).select_from(CandidateStat)) == 18
     services.db.dispose()
+
+
+def test_without_an_api_key_a_connected_account_reads_for_the_workspace(tmp_path: Path, fake) -> None:
+    from core.publish import tokens
+
+    services = youtube_services(tmp_path, fake, youtube_api_key="")
+    channel = fake.add_channel("Charts")
+    fake.trending[("US", "")] = [fake.add_video(channel, "Hit by token", views=5000).id]
+    fake.access_tokens.add("token-of-mine")
+    run_text(services, caller(), "/help")
+    with services.db.session() as session:
+        account = Account(workspace_id=1, platform="youtube", external_id="UCmine", name="Mine")
+        session.add(account)
+        tokens.store_tokens(session, account, {"access_token": "token-of-mine", "expires_in": 3600,
+                                               "refresh_token": "r"}, settings=services.settings)
+    reply = run_text(services, caller(), "/trending")
+    assert not reply.error and "Hit by token" in reply.text
+    assert units_recorded(services) == 1
+    services.db.dispose()

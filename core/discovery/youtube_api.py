@@ -22,8 +22,11 @@ import httplib2
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
+from sqlalchemy import select
 
 from core import quota
+from core.models import Account
+from core.publish import google_api, tokens
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -50,9 +53,11 @@ class YouTubeApi:
 
     def __init__(self, services: Services, workspace_id: int | None) -> None:
         settings = services.settings
-        if not settings.youtube_api_key:
-            raise YouTubeError("YouTube discovery needs YOUTUBE_API_KEY: set it in the bot's "
-                               "environment (a Google Cloud key with the YouTube Data API enabled).")
+        self._account_id = None if settings.youtube_api_key else connected_account(services, workspace_id)
+        if not settings.youtube_api_key and self._account_id is None:
+            raise YouTubeError("YouTube discovery needs YOUTUBE_API_KEY (a Google Cloud key with the "
+                               "YouTube Data API enabled) or a YouTube account connected here "
+                               "(/connect youtube).")
         self._services = services
         self._workspace_id = workspace_id
         self._document = rerooted_document(settings.google_api_base_url)
@@ -69,12 +74,22 @@ class YouTubeApi:
         try:
             client = self._clients.get_nowait()
         except queue.Empty:
-            client = build_from_document(self._document, developerKey=self._key,
-                                         http=httplib2.Http(timeout=TIMEOUT_S))
+            client = self._build()
         try:
             yield client
         finally:
             self._clients.put(client)
+
+    def _build(self) -> Any:
+        """With the API key; without one, acting for the workspace's connected YouTube account."""
+        if self._account_id is None:
+            return build_from_document(self._document, developerKey=self._key,
+                                       http=httplib2.Http(timeout=TIMEOUT_S))
+        try:
+            token = tokens.access_token(self._services, self._account_id)
+        except tokens.TokenError as exc:
+            raise YouTubeError(str(exc)) from None
+        return build_from_document(self._document, http=google_api.authorized_http(token))
 
     @contextmanager
     def prepaid(self, bucket: str, units: int) -> Iterator[None]:
@@ -185,6 +200,16 @@ class YouTubeApi:
         body = self.call(quota.YOUTUBE_SEARCH, lambda c: c.search().list(
             part="id", q=query, type="video", order="date", maxResults=min(50, limit)))
         return [item["id"]["videoId"] for item in body.get("items", []) if "videoId" in item.get("id", {})]
+
+
+def connected_account(services: Services, workspace_id: int | None) -> int | None:
+    """A healthy connected YouTube account of the workspace, to read public data as it."""
+    if workspace_id is None:
+        return None
+    with services.db.session() as session:
+        return session.scalar(select(Account.id).where(
+            Account.workspace_id == workspace_id, Account.platform == "youtube",
+            Account.healthy.is_(True), Account.token_blob.is_not(None)).order_by(Account.id).limit(1))
 
 
 def _reason(exc: HttpError) -> tuple[str, str]:

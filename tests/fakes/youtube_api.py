@@ -98,6 +98,7 @@ class FakeYouTube(LocalServer):
             "youtube/v3/videos": _videos, "youtube/v3/search": _search,
         }
         self.thumbnails = "https://i.ytimg.test/"
+        self.access_tokens: set[str] = set()
 
     # -- data ---------------------------------------------------------------------------------
     def add_channel(self, title: str, *, handle: str = "", videos: int = 0, views: int = 1000,
@@ -129,11 +130,12 @@ class FakeYouTube(LocalServer):
                 if self.path.startswith("/vi/"):
                     self.send(200, PNG, "image/png")
                 else:
-                    self.json(*fake.handle(self.path))
+                    bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    self.json(*fake.handle(self.path, bearer))
 
         return Handler
 
-    def handle(self, raw_path: str) -> tuple[int, dict[str, Any]]:
+    def handle(self, raw_path: str, bearer: str = "") -> tuple[int, dict[str, Any]]:
         if self.latency:
             time.sleep(self.latency)
         parts = urlsplit(raw_path)
@@ -146,7 +148,7 @@ class FakeYouTube(LocalServer):
         route = self.routes.get(path)
         if route is None:
             return 404, _error(404, "notFound", f"no route {path}")
-        if params.get("key") != self.key:
+        if params.get("key") != self.key and bearer not in self.access_tokens:
             return 400, _error(400, "keyInvalid", "API key not valid. Please pass a valid API key.")
         with self.lock:
             self.calls[path.rsplit("/", 1)[-1]] += 1
