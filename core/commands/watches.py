@@ -60,8 +60,8 @@ def schedule_text(watch: Watch) -> str:
 @command(
     "watch",
     arg("action", "what to do", choices=ACTIONS),
-    arg("target", "add: a channel (UC…, @handle, URL), trending:US[:CAT], search:QUERY or a page URL; "
-        "otherwise the watch number", required=False, lookup="watch"),
+    arg("target", "add: a channel (UC…, @handle, URL), trending:US, search:QUERY or a page URL; "
+        "else: watch number", required=False, lookup="watch"),
     option("every", "how often to scan: 30m, 6h, 1d (default 6h)"),
     option("cron", 'when to scan, as cron: "0 9 * * *" (in the workspace timezone)'),
     option("min-score", "only post finds scoring at least this (0–100)", type=float),
