@@ -69,7 +69,13 @@ def schedule_text(watch: Watch) -> str:
     role=Role.editor,
 )
 def watch(inv: Invocation, svc: Services) -> Reply:
-    """Watch a channel, chart, search or page and post what takes off: /watch add @handle every=6h."""
+    """Watch a channel, chart, search or page and post what takes off: /watch add @handle every=6h.
+
+    Sources: a YouTube channel (UC… id, @handle or its URL), trending:US or trending:US:20,
+    search:"a query" (spends a daily search call per scan), or the URL of a TikTok user or
+    hashtag, a feed or any page yt-dlp reads. Each scan posts up to 5 new finds scoring at
+    least min-score here. /watch list, /watch pause 3, /watch resume 3, /watch remove 3.
+    """
     action = inv["action"]
     if action == "list":
         return list_watches(inv, svc)
