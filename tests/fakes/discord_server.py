@@ -359,10 +359,19 @@ class FakeDiscord:
         interaction = self._by_token(request.match_info["token"])
         if interaction is None or interaction.original_id is None:
             return _error(404, 10008, "Unknown Message")
+        return await self._fill(request, interaction, self.messages[interaction.original_id])
+
+    async def _fill(
+        self, request: web.Request, interaction: FakeInteraction, message: dict[str, Any] | None
+    ) -> web.Response:
+        """Answer an interaction: edit `message` (the deferred one) or, with None, post a new one."""
         body, files = await _read_body(request)
         if any(len(data) > interaction.attachment_size_limit for _, data in files):
             return _error(413, 40005, "Request entity too large")
-        message = self.messages[interaction.original_id]
+        if message is None:
+            message = self._store(interaction.channel_id, body, files, int(body.get("flags") or 0))
+            message["interaction_id"] = interaction.id
+            return _json(message)
         self._apply_edit(message, body, files)
         message["flags"] = int(message.get("flags", 0)) & ~LOADING
         return _json(message)
@@ -378,19 +387,11 @@ class FakeDiscord:
         interaction = self._by_token(request.match_info["token"])
         if interaction is None or interaction.acknowledged is None:
             return _error(404, 10015, "Unknown Webhook")
-        body, files = await _read_body(request)
-        if any(len(data) > interaction.attachment_size_limit for _, data in files):
-            return _error(413, 40005, "Request entity too large")
         original = self.messages.get(interaction.original_id or 0)
-        if original is not None and not original.get("deleted") and int(original["flags"]) & LOADING:
-            # Discord: the first follow-up after a 'thinking' defer becomes the deferred message,
-            # with the defer's visibility, whatever the follow-up asked for.
-            self._apply_edit(original, body, files)
-            original["flags"] = int(original["flags"]) & ~LOADING
-            return _json(original)
-        message = self._store(interaction.channel_id, body, files, int(body.get("flags") or 0))
-        message["interaction_id"] = interaction.id
-        return _json(message)
+        loading = original is not None and not original.get("deleted") and int(original["flags"]) & LOADING
+        # Discord: the first follow-up after a 'thinking' defer becomes the deferred message,
+        # with the defer's visibility, whatever the follow-up asked for.
+        return await self._fill(request, interaction, original if loading else None)
 
     async def _post_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
