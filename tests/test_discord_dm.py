@@ -13,7 +13,7 @@ from core.commands import registry
 from core.commands.registry import Command, Invocation
 from core.identity import Caller, resolve
 from core.messages import Reply
-from core.models import Member, OutboxEvent, Workspace, utcnow
+from core.models import Job, Member, OutboxEvent, Workspace, utcnow
 from core.services import Services
 from tests.fakes.discord_server import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, FakeUser
 from tests.support.discord import bot_services, fake_discord, running_front
@@ -133,3 +133,22 @@ async def test_in_a_dm_the_person_has_their_own_workspace(fake: FakeDiscord, ser
     with services.db.session() as session:
         workspaces = session.scalars(select(Workspace.external_id).where(Workspace.front == "discord"))
         assert list(workspaces) == [f"dm:{sam.id}"]
+
+
+async def test_a_private_job_result_goes_to_whoever_started_the_job(
+    fake: FakeDiscord, services: Services
+) -> None:
+    sam = fake.add_user("sam")
+    caller = Caller(front="discord", workspace_ref=str(GUILD_ID), chat_ref=str(CHANNEL_ID),
+                    user_ref=str(sam.id))
+    with services.db.session() as session:
+        identity = resolve(session, caller)
+        job = Job(kind="publish", workspace_id=identity.workspace_id, requested_by=identity.member_id,
+                  reply_front="discord", reply_chat=str(CHANNEL_ID))
+        session.add(job)
+        session.flush()
+        outbox.reply_to_job(session, job, Reply(text="Your upload key: K1", private=True))
+    async with running_front(services):
+        await fake.wait_for(lambda: dm_texts(fake, sam))
+    assert dm_texts(fake, sam) == ["Your upload key: K1"]
+    assert not [m for m in fake.channel_messages() if "K1" in fake.text(m)]

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 
 import discord
+from sqlalchemy import select
 
 from bot.discord.identity import FRONT
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, channel_upload_limit, post_prepared, send_dm
@@ -20,7 +21,7 @@ from bot.discord.render import prepare, progress_content
 from bot.discord.seen import Notice, notice_for
 from bot.relay import DeliveryError, Envelope
 from core.messages import Progress, Reply
-from core.models import OutboxKind
+from core.models import Job, Member, OutboxEvent, OutboxKind
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class DiscordDeliverer:
         with _delivery_errors():
             if envelope.kind is OutboxKind.direct:
                 return await self._direct(envelope)
+            if isinstance(envelope.message, Reply) and envelope.message.private:
+                return await self._private_to_requester(envelope)
             channel = self._channel(envelope.chat_ref)
             if isinstance(envelope.message, Progress):
                 message = await channel.send(content=progress_content(envelope.message))
@@ -78,6 +81,21 @@ class DiscordDeliverer:
                     raise
                 limit = max(upload.size for upload in prepared.uploads) - 1
                 log.info("Discord refused an upload as too large; trying with files under %d bytes", limit)
+
+    async def _private_to_requester(self, envelope: Envelope) -> str | None:
+        """A private result of a job goes to the person who started it, never to the channel."""
+        user_ref = await asyncio.to_thread(self._requester, envelope.event_id)
+        if user_ref is None:
+            raise DeliveryError("a private message with no one to send it to (its job has no requester)",
+                                DM_RETRY_SECONDS)
+        return await self._direct(Envelope(envelope.event_id, user_ref, OutboxKind.direct, envelope.key,
+                                           envelope.message))
+
+    def _requester(self, event_id: int) -> str | None:
+        with self.services.db.session() as session:
+            return session.scalar(
+                select(Member.user_ref).join(Job, Job.requested_by == Member.id)
+                .join(OutboxEvent, OutboxEvent.job_id == Job.id).where(OutboxEvent.id == event_id))
 
     async def _direct(self, envelope: Envelope) -> str | None:
         user_id = int(envelope.chat_ref)
