@@ -55,6 +55,13 @@ def purge_expired(services: Services) -> int:
         return session.execute(delete(ApiCache).where(ApiCache.expires_at <= utcnow())).rowcount
 
 
+def purge_expired_job() -> None:
+    """The daily system job (registered in core/commands/discovery.py) that empties old rows."""
+    from core import scheduler
+
+    purge_expired(scheduler.services())
+
+
 def _key(key: str) -> str:
     """Keys longer than the column are hashed, keeping a readable start."""
     if len(PREFIX) + len(key) <= MAX_KEY:

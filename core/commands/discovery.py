@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from core import audit, jobs, quota
+from core import audit, jobs, quota, scheduler
 from core.commands.jobs import origin
 from core.commands.registry import CommandError, Invocation, arg, command, flag, option
 from core.discovery import cards
@@ -18,6 +18,8 @@ from core.models import Candidate, RightsBasis, Role
 from core.services import Services
 
 SHOWN = 10
+
+scheduler.register_system_job("cache:purge", "core.cache:purge_expired_job", trigger="interval", hours=24)
 RENDERABLE = {RightsBasis.owned, RightsBasis.creative_commons, RightsBasis.licensed}
 
 
