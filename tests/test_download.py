@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from tests.conftest import ThreadWorker, make_settings
 from tests.fakes.file_server import FileServer
 from tests.support.discovery import caller
 from tests.support.media import video
+from tests.support.waiting import wait_for
 from workers.bootstrap import build_services
 from workers.local import LocalDispatcher
 
@@ -57,6 +57,11 @@ def add_candidate(services: Services, url: str, basis: str = "creative_commons")
         session.add(row)
         session.flush()
         return row.id
+
+
+def download_job(services: Services) -> Job:
+    with services.db.session() as session:
+        return session.scalar(select(Job).where(Job.kind == "download"))
 
 
 def progress_log() -> tuple[list[float], Callable[[float, str], None]]:
@@ -139,12 +144,8 @@ def test_the_download_command_runs_a_job_and_refuses_candidates_without_rights(
     with ThreadWorker(services):
         started = run_text(services, caller(), f"/download {allowed}")
         assert "Started job #" in started.text
-        for _ in range(200):
-            with services.db.session() as session:
-                job = session.scalar(select(Job).where(Job.kind == "download"))
-                if job.state in (JobState.succeeded, JobState.failed):
-                    break
-            time.sleep(0.05)
+        assert wait_for(lambda: JobState(download_job(services).state).finished)
+    job = download_job(services)
     assert job.state == JobState.succeeded, job.error
     services.db.dispose()
 

@@ -18,6 +18,7 @@ from core.models import Job, Lease, Watch, utcnow
 from core.services import Services
 from tests.conftest import make_settings
 from tests.support.discovery import caller
+from tests.support.waiting import wait_for
 from workers.bootstrap import build_services
 from workers.local import LocalDispatcher
 
@@ -36,15 +37,6 @@ def sched_services(tmp_path: Path) -> Iterator[Services]:
     yield services
     scheduler.shutdown_writers()
     services.db.dispose()
-
-
-def wait_for(predicate, timeout: float = 10.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def scan_jobs(services: Services) -> list[Job]:
