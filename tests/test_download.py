@@ -176,3 +176,14 @@ def test_a_live_candidate_is_refused_before_any_request(tmp_path: Path, server: 
         download_candidate(services, cid, lambda *_: None)
     assert server.requests == []
     services.db.dispose()
+
+
+def test_every_request_yt_dlp_makes_passes_the_guard(server: FileServer) -> None:
+    from core.discovery.ytdlp_source import GuardedYoutubeDL, ydl_options
+
+    with GuardedYoutubeDL(ydl_options(), allow_private=False) as ydl, \
+            pytest.raises(JobFailed, match="private network"):
+        ydl.urlopen(server.link("/media/clip.mp4"))
+    with GuardedYoutubeDL(ydl_options(), allow_private=True) as ydl:
+        assert ydl.urlopen(server.link("/media/clip.mp4")).status == 200
+    assert server.requests == ["/media/clip.mp4"], "the refused request was never sent"

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from yt_dlp import YoutubeDL
 from yt_dlp.utils import DownloadError
 
 from core.discovery.netguard import check_url
-from core.discovery.ytdlp_source import ydl_options
+from core.discovery.ytdlp_source import GuardedYoutubeDL, ydl_options
 from core.jobs import JobCancelled, JobFailed
 from core.models import Candidate, Source
 from core.services import Services
@@ -93,7 +92,7 @@ def _fetch(services: Services, url: str, scratch: Path, progress: ProgressFn) ->
         progress_hooks=[_hook(progress, max_bytes)], restrictfilenames=True, overwrites=True,
     )
     try:
-        with YoutubeDL(options) as ydl:
+        with GuardedYoutubeDL(options, allow_private=settings.download_allow_private) as ydl:
             info = ydl.extract_info(url, download=False)
             _check_limits(info, settings.max_input_minutes, max_bytes)
             ydl.process_ie_result(info, download=True)

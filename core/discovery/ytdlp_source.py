@@ -52,6 +52,27 @@ def ydl_options(**extra: Any) -> dict[str, Any]:
             "socket_timeout": 30, "logger": _QuietLogger(), **extra}
 
 
+class GuardedYoutubeDL(YoutubeDL):
+    """Every request yt-dlp makes (the page, an embedded player, the media itself) and the
+    address it was redirected to pass the URL guard, not just the link a person gave."""
+
+    def __init__(self, params: dict[str, Any], *, allow_private: bool) -> None:
+        super().__init__(params)
+        self._allow_private = allow_private
+
+    def urlopen(self, req: Any) -> Any:
+        url = req if isinstance(req, str) else req.url
+        check_url(url, allow_private=self._allow_private)
+        response = super().urlopen(req)
+        if getattr(response, "url", url) != url:
+            try:
+                check_url(response.url, allow_private=self._allow_private)
+            except JobFailed:
+                response.close()
+                raise
+        return response
+
+
 class _QuietLogger:
     def debug(self, msg: str) -> None:
         return None
@@ -102,7 +123,8 @@ class YtdlpSource:
 
     def _extract(self, url: str, **extra: Any) -> dict[str, Any]:
         PACER.wait(url, self.settings.ytdlp_min_interval_seconds)
-        with YoutubeDL(ydl_options(**extra)) as ydl:
+        allow = self.settings.download_allow_private
+        with GuardedYoutubeDL(ydl_options(**extra), allow_private=allow) as ydl:
             return ydl.sanitize_info(ydl.extract_info(url, download=False))
 
 
