@@ -88,10 +88,12 @@ def scan_watches(services: Services, workspace_id: int, watch_ids: list[int],
             _record_errors(services, group, str(exc))
             continue
         known = {w.source_ref: (w.options or {}).get("resolved", {}) for w in group}
-        refs = list(dict.fromkeys(w.source_ref for w in group))
+        watching: dict[str, list[int]] = defaultdict(list)
+        for watch in group:
+            watching[watch.source_ref].append(watch.id)
         batch: list[tuple[list[int], Fetched]] = []
-        for fetched in source.fetch(refs, known):
-            batch.append(([w.id for w in group if w.source_ref == fetched.ref], fetched))
+        for fetched in source.fetch(list(watching), known):
+            batch.append((watching[fetched.ref], fetched))
             if sum(len(f.videos) for _, f in batch) >= MERGE_BATCH:
                 done = _report_progress(progress, done, _apply(services, workspace_id, batch, report),
                                         len(watches))
