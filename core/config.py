@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     youtube_video_url: str = "https://www.youtube.com/shorts/{id}"
+    youtube_watch_url: str = "https://www.youtube.com/watch?v={id}"
     youtube_analytics_base_url: str = "https://youtubeanalytics.googleapis.com"
 
     tiktok_client_key: str = ""
