@@ -33,10 +33,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def watch_url(video_id: str) -> str:
-    return f"https://www.youtube.com/watch?v={video_id}"
-
-
 def parse_duration(text: str) -> float | None:
     """ISO 8601 durations as YouTube writes them (PT1H2M3S, P1DT2H) in seconds."""
     match = _DURATION.match(text or "")
@@ -46,13 +42,14 @@ def parse_duration(text: str) -> float | None:
     return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
-def to_found(item: dict[str, Any], channel_median: float | None = None) -> Found:
+def to_found(item: dict[str, Any], page_url: str, channel_median: float | None = None) -> Found:
+    """A videos.list resource as a find; `page_url` is YOUTUBE_WATCH_URL (`…{id}`)."""
     snippet, stats = item.get("snippet", {}), item.get("statistics", {})
     thumbs = snippet.get("thumbnails", {})
     thumb = next((thumbs[k]["url"] for k in ("high", "medium", "default") if k in thumbs), "")
     published = snippet.get("publishedAt")
     return Found(
-        platform="youtube", external_id=item["id"], url=watch_url(item["id"]),
+        platform="youtube", external_id=item["id"], url=page_url.format(id=item["id"]),
         title=snippet.get("title", ""), channel_id=snippet.get("channelId", ""),
         channel_title=snippet.get("channelTitle", ""),
         published_at=datetime.fromisoformat(published.replace("Z", "+00:00")) if published else None,
@@ -120,6 +117,7 @@ class ChannelSource:
         self.api = YouTubeApi(services, workspace_id)
         self.pool = _Pool(services)
         self.limit = services.settings.discovery_max_per_channel
+        self.page_url = services.settings.youtube_watch_url
 
     def fetch(self, refs: list[str], known: dict[str, dict[str, str]]) -> Iterator[Fetched]:
         """Channels in chunks; the next chunk is fetched while the caller merges this one."""
@@ -161,7 +159,7 @@ class ChannelSource:
         items = [details[v] for v in ids if v in details]
         views = [int(i["statistics"]["viewCount"]) for i in items if "viewCount" in i.get("statistics", {})]
         median = statistics.median(views) if len(views) >= MEDIAN_MIN_VIDEOS else None
-        return Fetched(ref, [to_found(item, median) for item in items], resolved=info)
+        return Fetched(ref, [to_found(item, self.page_url, median) for item in items], resolved=info)
 
     def _resolve(self, refs: list[str], known: dict[str, dict[str, str]]) -> tuple[dict, dict]:
         """Channel id and uploads playlist per ref: remembered, or 50 ids per `channels.list`."""
@@ -214,7 +212,8 @@ class TrendingSource:
             except Exception as exc:
                 results.append(Fetched(ref, error=error_line(exc)))
                 continue
-            results.append(Fetched(ref, [to_found(item) for item in items]))
+            results.append(Fetched(ref, [to_found(item, self.services.settings.youtube_watch_url)
+                                         for item in items]))
         return results
 
 
@@ -237,7 +236,8 @@ class SearchSource:
             except Exception as exc:
                 results.append(Fetched(ref, error=error_line(exc)))
                 continue
-            results.append(Fetched(ref, [to_found(item) for item in items]))
+            results.append(Fetched(ref, [to_found(item, self.services.settings.youtube_watch_url)
+                                         for item in items]))
         return results
 
     def _search(self, query: str) -> list[dict[str, Any]]:
