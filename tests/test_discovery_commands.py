@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core import scheduler
 from core.discovery.scan import scan_watches
 from core.invoke import run_text
 from core.models import AuditEntry, Candidate, OutboxEvent, RightsBasis
@@ -15,6 +16,12 @@ from tests.conftest import ThreadWorker
 from tests.fakes.youtube_api import FakeYouTube
 from tests.support.console import run_script
 from tests.support.discovery import caller, watch, workspace, youtube_services
+
+
+@pytest.fixture(autouse=True)
+def _no_scheduler_left_behind() -> Iterator[None]:
+    yield
+    scheduler.shutdown_writers()
 
 
 @pytest.fixture
