@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import IO_QUEUE, RENDER_GPU_QUEUE, request_cancel
+from core.jobs import IO_QUEUE, RENDER_GPU_QUEUE, enqueue, request_cancel
 from core.models import Job
 from tests.conftest import make_settings, service_up
-from tests.support.cluster import RABBITMQ_URL, REDIS_URL, Cluster, unique_prefix
+from tests.support.cluster import ORIGIN, RABBITMQ_URL, REDIS_URL, Cluster, unique_prefix
 
 pytestmark = pytest.mark.slow
 
@@ -152,3 +152,38 @@ def test_a_gpu_worker_consumes_only_gpu_renders(cluster: Cluster) -> None:
 
     assert cluster.job(io_job).state == "queued"
     assert cluster.runs(io_job) == []
+
+
+
+@pytest.mark.parametrize("database_url", [""])
+@pytest.mark.parametrize("queue_url", [REDIS_URL])
+def test_a_job_recorded_while_the_broker_was_unreachable_is_sent_by_the_sweeper(cluster: Cluster) -> None:
+    if not service_up("127.0.0.1", 6379):
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    with cluster.services.db.session() as session:
+        lost = enqueue(session, "test.touch", {"dir": str(cluster.trace)}, ORIGIN).id
+    cluster.start_worker()
+
+    job = cluster.wait_until([lost], timeout=60)[lost]
+
+    assert job.state == "succeeded" and cluster.runs(lost) and cluster.done(lost)
+
+
+@pytest.mark.parametrize("database_url", [""])
+@pytest.mark.parametrize("queue_url", [REDIS_URL, RABBITMQ_URL])
+def test_a_celery_job_that_hangs_past_its_kinds_limit_fails_and_the_worker_goes_on(
+    cluster: Cluster, queue_url: str,
+) -> None:
+    if not service_up("127.0.0.1", 6379 if queue_url.startswith("redis") else 5672):
+        pytest.skip(f"no broker at {queue_url}")
+    cluster.start_worker()
+    hung = cluster.enqueue("test.hang")
+
+    job = cluster.wait_until([hung], timeout=60)[hung]
+    after = cluster.enqueue("test.touch")
+    cluster.wait_until([after], timeout=60)
+
+    assert job.state == "failed"
+    assert job.error == "it ran longer than its 1-second limit and stopped responding"
+    assert len(cluster.runs(hung)) == 1, "the redelivered message found the job finished"
+    assert cluster.job(after).state == "succeeded"

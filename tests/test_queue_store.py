@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from core import leases
-from core.jobs import Origin, enqueue
+from core.jobs import Origin, enqueue, start
 from core.models import Job, OutboxEvent, utcnow
 from core.services import Services
 from workers import store
@@ -71,3 +71,23 @@ def test_a_named_lease_has_one_holder_until_it_expires(db_services: Services) ->
     with db_services.db.session() as session:
         assert leases.acquire(session, "relay:test", "b", 30), "released: another takes over"
         assert [lease.holder for lease in leases.live(session, "relay:")] == ["b"]
+
+
+def test_a_job_started_while_the_broker_is_down_is_recorded_and_the_command_still_answers(
+    tmp_path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from core.db import upgrade
+    from tests.conftest import make_settings
+    from workers.bootstrap import build_services
+
+    settings = make_settings(tmp_path, queue_url="redis://127.0.0.1:1/0")
+    upgrade(settings)
+    services = build_services(settings)
+    try:
+        job = start(services, "probe", {"path": "x.mp4"}, ORIGIN)
+    finally:
+        services.db.dispose()
+
+    assert services.dispatcher.name == "celery"
+    assert job.state == "queued"
+    assert f"could not hand job {job.id} to the broker" in caplog.text

@@ -13,6 +13,9 @@ How an id comes back when the job must run later:
   runs out, so a job whose worker died is taken up as soon as its lease expires;
 - a sweeper in one worker per deployment re-sends due jobs whose message was lost
   (workers/sweeper.py).
+
+Time limits are per job kind (TaskSpec.time_limit_s), enforced in the worker where the kind is
+known: JobContext at each progress report, and a watchdog for a job that stops responding.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +32,6 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 from kombu import Queue
-from sqlalchemy import select
 
 from core.config import Settings
 from core.db import Database
@@ -45,6 +48,8 @@ RUN_JOB = "ettametta.run_job"
 MAX_COUNTDOWN_S = 600.0
 BUSY_RECHECK_S = 1.0
 DEFAULT_TIME_LIMIT_S = 3600.0
+HARD_LIMIT_EXIT = 75
+SEND_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
 
 
 def make_app(settings: Settings) -> Celery:
@@ -76,22 +81,43 @@ def broker_queue(settings: Settings, queue: str) -> str:
     return settings.celery_queue_prefix + queue
 
 
-def hard_time_limit(kind: str) -> float:
-    """Celery kills a job's process this long after it started; the task's own limit comes first.
+class Watchdog:
+    """The hard time limit of one job, per kind: a job that overran its kind's limit and stopped
+    reporting progress (where JobContext would fail it cleanly) is recorded as failed, and its
+    pool process exits so Celery starts a fresh one. The redelivered message then finds the job
+    finished and is dropped."""
 
-    JobContext fails a job that overruns its kind's limit at its next progress report with a
-    clear message; the hard limit only stops one that hangs without reporting.
-    """
-    spec = spec_for(kind)
-    limit = spec.time_limit_s if spec else DEFAULT_TIME_LIMIT_S
-    return limit + max(60.0, limit * 0.1)
+    def __init__(self, services: Services, claim: store.Claim) -> None:
+        spec = spec_for(claim.kind)
+        limit = spec.time_limit_s if spec else DEFAULT_TIME_LIMIT_S
+        self.services, self.claim, self.limit_s = services, claim, limit
+        self._timer = threading.Timer(limit + min(300.0, max(2.0, 0.1 * limit)), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        limit = f"{self.limit_s:.0f}-second" if self.limit_s < 120 else f"{self.limit_s / 60:.0f}-minute"
+        message = f"it ran longer than its {limit} limit and stopped responding"
+        try:
+            with self.services.db.session() as session:
+                store.fail(session, self.claim, message)
+        finally:
+            log.error("job %s (%s) overran its time limit; ending its worker process",
+                      self.claim.job_id, self.claim.kind)
+            os._exit(HARD_LIMIT_EXIT)
 
 
-def send(app: Celery, job_id: int, queue: str, kind: str, countdown: float = 0.0) -> None:
+def send(app: Celery, job_id: int, queue: str, countdown: float = 0.0) -> None:
     countdown = min(max(0.0, countdown), MAX_COUNTDOWN_S)
     name = app.conf.ettametta_queue_prefix + queue
-    app.send_task(RUN_JOB, args=(job_id,), queue=name, routing_key=name,
-                  countdown=countdown or None, time_limit=hard_time_limit(kind))
+    app.send_task(RUN_JOB, args=(job_id,), queue=name, routing_key=name, countdown=countdown or None,
+                  retry=True, retry_policy=SEND_RETRY)
 
 
 class CeleryDispatcher:
@@ -102,18 +128,14 @@ class CeleryDispatcher:
     def __init__(self, settings: Settings, app: Celery | None = None) -> None:
         self.settings = settings
         self.app = app or make_app(settings)
-        self._db: Database | None = None
 
     def dispatch(self, job_id: int, queue: str) -> None:
-        send(self.app, job_id, queue, self._kind(job_id))
-
-    def _kind(self, job_id: int) -> str:
-        """The kind sets the message's time limit; the job row is already committed."""
-        if self._db is None:
-            load_tasks()
-            self._db = Database(self.settings)
-        with self._db.session() as session:
-            return session.scalar(select(Job.kind).where(Job.id == job_id)) or ""
+        """Hand the id over; if the broker is down the job stays recorded and the sweeper sends it."""
+        try:
+            send(self.app, job_id, queue)
+        except Exception as exc:
+            log.warning("could not hand job %s to the broker (%s: %s); it will be sent when a worker's "
+                        "sweeper finds it", job_id, type(exc).__name__, exc)
 
 
 @dataclass
@@ -158,7 +180,8 @@ def run_job(job_id: int) -> str:
         return "skipped"
     log.info("celery worker %s runs job %s (%s), attempt %s", worker_id(), claim.job_id, claim.kind,
              claim.attempt)
-    outcome = runner.execute(services, claim)
+    with Watchdog(services, claim):
+        outcome = runner.execute(services, claim)
     if outcome == "retrying":
         with services.db.session() as session:
             later = _when_to_look_again(session, job_id)
@@ -167,16 +190,16 @@ def run_job(job_id: int) -> str:
     return outcome
 
 
-def _when_to_look_again(session: Any, job_id: int) -> tuple[str, str, float] | None:
-    """(queue, kind, countdown) for a job that is not ours now but will be due; None if finished."""
+def _when_to_look_again(session: Any, job_id: int) -> tuple[str, float] | None:
+    """(queue, countdown) for a job that is not ours now but will be due; None if finished."""
     job = session.get(Job, job_id)
     if job is None or JobState(job.state).finished:
         return None
     now = utcnow()
     if job.state == JobState.queued:
-        return job.queue, job.kind, _seconds_until(job.run_after, now) or BUSY_RECHECK_S
+        return job.queue, _seconds_until(job.run_after, now) or BUSY_RECHECK_S
     until = job.lease_until or now
-    return job.queue, job.kind, _seconds_until(until, now) + BUSY_RECHECK_S
+    return job.queue, _seconds_until(until, now) + BUSY_RECHECK_S
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:
@@ -184,11 +207,8 @@ def _seconds_until(moment: datetime, now: datetime) -> float:
 
 
 @worker_process_init.connect
-def _forget_parent_connections(**_: Any) -> None:
-    """A forked pool process must not reuse (and so close) its parent's DB connections."""
-    from workers import sweeper
-
-    sweeper.after_fork()
+def _fresh_services(**_: Any) -> None:
+    """A forked pool process opens its own connections (the main process keeps none open)."""
     _STATE.services = None
 
 
@@ -207,8 +227,7 @@ def celery_worker_main(
     load_tasks(extra_modules)
     app = make_app(settings)
     _STATE.app, _STATE.settings = app, settings
-    background = sweeper.Sweeper(settings, app, tuple(queues), node_name())
-    background.start()
+    companion = sweeper.start(settings, tuple(queues), node_name())
     try:
         app.worker_main([
             "worker",
@@ -221,4 +240,4 @@ def celery_worker_main(
             "--without-gossip",
         ])
     finally:
-        background.stop()
+        sweeper.stop(companion)

@@ -70,3 +70,10 @@ def flaky(ctx: JobContext) -> Reply:
         raise RuntimeError(f"flaky failure on attempt {ctx.attempt}")
     _side_effect_once(ctx)
     return Reply(text=f"flaky job {ctx.job_id} made it on attempt {ctx.attempt}")
+
+
+@task("test.hang", time_limit_s=1)
+def hang(ctx: JobContext) -> None:
+    """Stops responding (no progress reports) far beyond its one-second limit."""
+    _record_run(ctx)
+    time.sleep(60)
