@@ -170,3 +170,16 @@ def test_a_trimmed_render_keeps_its_words_on_the_outputs_timeline(speech_clip, t
     assert len(shifts) >= 3, "a cut mid-word may blur the first word or two, not the rest"
     assert float(np.median(shifts)) == pytest.approx(1.0, abs=0.35)
     assert all(0 <= w.start <= w.end <= 2.0 for w in done.transcript)
+
+
+def test_variable_frame_rate_video_becomes_constant_and_keeps_its_length(tmp_path, settings) -> None:
+    vfr = tmp_path / "vfr.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
+                    "-f", "lavfi", "-i", "sine=duration=2", "-vf", r"select='lt(n\,20)+not(mod(n\,4))'",
+                    "-vsync", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-shortest", str(vfr)], check=True)
+    assert probe(vfr).video.variable_rate
+    done = do_render(vfr, tmp_path / "cfr.mp4", load_recipe(PLAIN), settings)
+    made = probe(done.targets.output)
+    assert made.video.fps == pytest.approx(30.0) and not made.video.variable_rate
+    assert made.duration_s == pytest.approx(2.0, abs=0.15)

@@ -10,6 +10,8 @@ from core.media.encoders import codec_names
 from core.media.probe import MediaError, MediaInfo
 from core.media.recipe import MAX_FPS, MIN_FPS
 
+COMMON_RATES = (24.0, 25.0, 30.0, 50.0, 60.0)
+
 
 @dataclass(frozen=True)
 class Usable:
@@ -29,6 +31,8 @@ class Usable:
         """Platforms want at least 23 fps; above 60 costs size for nothing."""
         if self.fps < MIN_FPS:
             return 30.0
+        if self.variable_rate:  # an average like 29.47 becomes the rate the phone aimed for
+            return min(COMMON_RATES, key=lambda rate: abs(rate - self.fps))
         return min(self.fps, MAX_FPS)
 
     @property
