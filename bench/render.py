@@ -91,7 +91,7 @@ def moviepy_edit(src: Path, out: Path) -> None:
     """The same edit in MoviePy 2: crop+zoom, mirror, contrast/saturation, punch-ins, captions."""
     import numpy as np
     from moviepy import CompositeVideoClip, TextClip, VideoFileClip, vfx
-    from PIL import Image
+    from PIL import Image, ImageFont
 
     recipe = presets.BUILTIN[PRESET].recipe
     settings = load_settings()
@@ -119,16 +119,31 @@ def moviepy_edit(src: Path, out: Path) -> None:
 
     clip = clip.image_transform(saturate).transform(punch).with_effects([vfx.Resize((1080, 1920))])
     font = str(Path(captions.fonts_dir("Inter") or "/usr/share/fonts") / "Inter-Black.otf")
+    size = recipe.captions.size
+    measure = ImageFont.truetype(font, size)
     layers = [clip]
     for page in captions.pages(words, recipe.captions):
         flat = [word for line in page for word in line]
-        text = "\n".join(" ".join(w.word.upper() for w in line) for line in page)
-        for index, word in enumerate(flat):
-            end = flat[index + 1].start if index + 1 < len(flat) else word.end + 0.4
-            layers.append(TextClip(font=font, text=text, font_size=recipe.captions.size, color="white",
-                                   stroke_color="black", stroke_width=5, method="label")
-                          .with_start(word.start).with_duration(max(0.05, end - word.start))
-                          .with_position(("center", "center")))
+        lines = [[w.word.upper() for w in line] for line in page]
+        page_end = flat[-1].end + 0.4
+        base = TextClip(font=font, text="\n".join(" ".join(line) for line in lines), font_size=size,
+                        color="white", stroke_color="black", stroke_width=5, method="label",
+                        text_align="center")
+        layers.append(base.with_start(flat[0].start).with_duration(max(0.05, page_end - flat[0].start))
+                      .with_position(("center", "center")))
+        top = (1920 - base.h) / 2
+        index = 0
+        for row, line in enumerate(lines):
+            left = (1080 - measure.getlength(" ".join(line))) / 2
+            for position, text in enumerate(line):
+                word = flat[index]
+                end = flat[index + 1].start if index + 1 < len(flat) else page_end
+                x = left + measure.getlength(" ".join(line[:position]) + (" " if position else ""))
+                highlight = TextClip(font=font, text=text, font_size=size, color="#FFD400",
+                                     stroke_color="black", stroke_width=5, method="label")
+                layers.append(highlight.with_start(word.start).with_duration(max(0.05, end - word.start))
+                              .with_position((x, top + row * base.h / len(lines))))
+                index += 1
     CompositeVideoClip(layers, size=(1080, 1920)).write_videofile(
         str(out), codec="libx264", preset="veryfast", ffmpeg_params=["-crf", "21"], audio_codec="aac",
         threads=2, logger=None)
