@@ -212,6 +212,18 @@ def _fresh_services(**_: Any) -> None:
     _STATE.services = None
 
 
+def _require_migrated(settings: Settings) -> None:
+    """Refuse to consume jobs from a database the code does not match (the engine is closed again
+    before the pool forks)."""
+    db = Database(settings)
+    try:
+        migrated = db.has_tables() and db.is_migrated()
+    finally:
+        db.dispose()
+    if not migrated:
+        raise SystemExit("The database is not migrated: run `ettametta db upgrade` first.")
+
+
 def node_name() -> str:
     return f"ettametta-{os.getpid()}@{socket.gethostname()}"
 
@@ -224,6 +236,7 @@ def celery_worker_main(
     """`ettametta worker` on a broker: a Celery worker consuming only `queues`."""
     from workers import sweeper
 
+    _require_migrated(settings)
     load_tasks(extra_modules)
     app = make_app(settings)
     _STATE.app, _STATE.settings = app, settings
