@@ -22,10 +22,10 @@ from core.analytics import tiktok, youtube
 from core.analytics.history import live
 from core.analytics.model import TIKTOK, YOUTUBE
 from core.analytics.readings import Analytics, PlatformRefused, QuotaExhausted, VideoCounts
+from core.google_api import error_message
 from core.jobs import JobFailed
 from core.models import Account, MetricSnapshot, Publication, utcnow
 from core.publish import tokens
-from core.publish.google_api import error_message
 from core.services import Services
 
 log = logging.getLogger(__name__)

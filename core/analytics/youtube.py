@@ -29,7 +29,7 @@ from core.analytics.readings import (
     batches,
 )
 from core.config import Settings
-from core.publish.google_api import _document, authorized_http, error_reason
+from core.google_api import authorized_http, discovery_document, error_reason
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,13 @@ Spend = Callable[[int], None]
 
 def analytics_client(settings: Settings, access_token: str) -> Any:
     root = settings.youtube_analytics_base_url.rstrip("/") + "/"
-    return build_from_document(_document("youtubeAnalytics", "v2", root), http=authorized_http(access_token))
+    document = discovery_document("youtubeAnalytics", "v2", root)
+    return build_from_document(document, http=authorized_http(access_token))
 
 
 def data_client(settings: Settings, access_token: str) -> Any:
     root = settings.google_api_base_url.rstrip("/") + "/"
-    return build_from_document(_document("youtube", "v3", root), http=authorized_http(access_token))
+    return build_from_document(discovery_document("youtube", "v3", root), http=authorized_http(access_token))
 
 
 def video_counts(

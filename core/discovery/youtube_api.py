@@ -15,18 +15,16 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 import httplib2
 from googleapiclient.discovery import build_from_document
-from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from sqlalchemy import select
 
-from core import quota
+from core import google_api, quota
 from core.models import Account
-from core.publish import google_api, tokens
+from core.publish import tokens
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,15 +35,6 @@ QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"}
 
 class YouTubeError(Exception):
     """An API call failed in a way the person should hear about (bad key, not found…)."""
-
-
-@lru_cache(maxsize=8)
-def rerooted_document(root_url: str) -> str:
-    """Google's shipped youtube v3 document with every root pointed at `root_url`."""
-    document = json.loads(get_static_doc("youtube", "v3"))
-    root = root_url.rstrip("/") + "/"
-    document["rootUrl"] = document["baseUrl"] = document["mtlsRootUrl"] = root
-    return json.dumps(document)
 
 
 class YouTubeApi:
@@ -60,7 +49,8 @@ class YouTubeApi:
                                "(/connect youtube).")
         self._services = services
         self._workspace_id = workspace_id
-        self._document = rerooted_document(settings.google_api_base_url)
+        self._document = google_api.discovery_document(
+            "youtube", "v3", settings.google_api_base_url.rstrip("/") + "/")
         self._key = settings.youtube_api_key
         self._clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()

@@ -13,9 +13,9 @@ from google_auth_oauthlib.flow import Flow
 from googleapiclient.errors import HttpError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from core import google_api
 from core.config import Settings
 from core.jobs import RetryLater
-from core.publish import google_api
 from core.publish.oauth_types import ConnectFailed, RefreshRefused, RemoteIdentity
 
 PLATFORM = "youtube"

@@ -18,9 +18,9 @@ import httplib2
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 
+from core import google_api
 from core.config import Settings
 from core.jobs import JobFailed, RetryLater
-from core.publish import google_api
 from core.publish.journal import Journal
 from core.publish.post import Post, youtube_tags
 
