@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def command(name: str, *params: Param, role: Role = Role.viewer) -> Callable[[Ha
     """Register a handler as the command `name`; its docstring's first line is the help text."""
 
     def register(handler: Handler) -> Handler:
-        doc = (handler.__doc__ or "").strip()
+        doc = inspect.cleandoc(handler.__doc__ or "")
         summary, _, details = doc.partition("\n")
         if not summary:
             raise ValueError(f"command {name} needs a one-line docstring: it is the help text")
