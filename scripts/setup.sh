@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola)
+DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
