@@ -7,6 +7,7 @@ import html
 
 from aiohttp import web
 
+from bot.web import SERVICES
 from core.publish import oauth
 from core.services import Services
 
@@ -22,7 +23,7 @@ def oauth_routes(app: web.Application) -> None:
 
 
 async def callback(request: web.Request) -> web.Response:
-    services: Services = request.app["services"]
+    services: Services = request.app[SERVICES]
     platform = request.match_info["platform"]
     if platform not in oauth.PROVIDERS:
         raise web.HTTPNotFound()

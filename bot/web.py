@@ -12,12 +12,13 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 RouteSetup = Callable[[web.Application], None]
+SERVICES = web.AppKey("services", Services)
 
 
 def build_app(services: Services, extra_routes: tuple[RouteSetup, ...] = ()) -> web.Application:
     """The app with /healthz and whatever routes the running fronts and capabilities add."""
     app = web.Application(client_max_size=1024**2)
-    app["services"] = services
+    app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     for setup in extra_routes:
         setup(app)
@@ -25,7 +26,7 @@ def build_app(services: Services, extra_routes: tuple[RouteSetup, ...] = ()) -> 
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services: Services = request.app["services"]
+    services: Services = request.app[SERVICES]
     try:
         migrated = services.db.is_migrated()
     except Exception as exc:
