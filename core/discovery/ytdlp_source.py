@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import deno
 from yt_dlp import YoutubeDL
 from yt_dlp.utils import DownloadError
 
@@ -48,8 +49,11 @@ PACER = _Pacer()
 
 
 def ydl_options(**extra: Any) -> dict[str, Any]:
+    """Quiet, bounded yt-dlp options; YouTube's player needs a JavaScript runtime, and the one
+    the `deno` package ships is used, so no runtime has to be on PATH."""
     return {"quiet": True, "no_warnings": True, "noprogress": True, "skip_download": True,
-            "socket_timeout": 30, "logger": _QuietLogger(), **extra}
+            "socket_timeout": 30, "logger": _QuietLogger(),
+            "js_runtimes": {"deno": {"path": deno.find_deno_bin()}}, **extra}
 
 
 class GuardedYoutubeDL(YoutubeDL):
