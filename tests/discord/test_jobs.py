@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core import outbox
@@ -14,20 +12,8 @@ from core.models import Job, JobState, OutboxEvent
 from core.services import Services
 from tests.conftest import ThreadWorker
 from tests.fakes.discord_server import ADMIN_ROLE_ID, CHANNEL_ID, FakeDiscord
-from tests.support.discord import bot_services, fake_discord, running_front
+from tests.support.discord import running_front
 from tests.support.media import video
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with fake_discord(monkeypatch) as server:
-        yield server
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    with bot_services(tmp_path) as built:
-        yield built
 
 
 async def test_probe_of_an_attached_clip_answers_at_once_and_posts_the_result(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,21 +22,9 @@ from tests.fakes.discord_server import (
     FakeDiscord,
     FakeUser,
 )
-from tests.support.discord import bot_services, fake_discord, running_front
+from tests.support.discord import running_front
 from tests.support.media import video
 from tests.support.proposals import make_render
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with fake_discord(monkeypatch) as server:
-        yield server
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    with bot_services(tmp_path) as built:
-        yield built
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, update
 
@@ -16,19 +13,7 @@ from core.messages import Reply
 from core.models import Job, Member, OutboxEvent, Workspace, utcnow
 from core.services import Services
 from tests.fakes.discord_server import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, FakeUser
-from tests.support.discord import bot_services, fake_discord, running_front
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with fake_discord(monkeypatch) as server:
-        yield server
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    with bot_services(tmp_path) as built:
-        yield built
+from tests.support.discord import running_front
 
 
 def send_link(inv: Invocation, svc: Services) -> Reply:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,9 @@ from core.messages import Attachment, Reply
 from core.models import OutboxEvent
 from core.services import Services
 from tests.fakes.discord_server import CHANNEL_ID
-from tests.support.discord import bot_services, fake_discord, running_front
+from tests.support.discord import fake_discord, running_front
 
 LIMIT = 64 * 1024
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    with bot_services(tmp_path) as built:
-        yield built
 
 
 

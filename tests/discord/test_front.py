@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,8 @@ from tests.support.discord import (
     bot_services,
     discord_services,
     discord_settings,
-    fake_discord,
     running_front,
 )
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    async with fake_discord(monkeypatch) as server:
-        yield server
-
-
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    with bot_services(tmp_path) as built:
-        yield built
 
 
 async def test_the_bot_connects_and_registers_every_command_once(
