@@ -56,7 +56,7 @@ def run(services: Services, post: Post, token: str, journal: Journal, runner: Ru
         recorded = json.loads(publication.upload_session) if publication.upload_session else None
         accepted = publication.remote_id
         detail = dict((publication.data or {}).get("upload") or {})
-        checking = bool((publication.data or {}).get("moderation"))
+        checking = moderation.is_waiting(publication)
     creator = tiktok.creator_info(settings, token)
     if accepted is None:
         upload = Upload(services, post, token, journal, creator)

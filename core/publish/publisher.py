@@ -93,7 +93,7 @@ def publish(services: Services, publication_id: int, runner: Runner, *, check: b
             runner.progress(2, f"preparing the {LABELS[platform]} upload")
         return _run(services, post, account_id, DbJournal(services, publication_id, runner), runner)
     except tokens.TokenError as exc:
-        reason = _reconnect_reason(platform, str(exc))
+        reason = _reconnect_reason(services, account_id, platform, str(exc))
         _record_failure(services, publication_id, runner, reason)
         raise JobFailed(reason) from None
     except JobFailed as exc:
@@ -117,12 +117,16 @@ def _run(services: Services, post: Post, account_id: int, journal: DbJournal, ru
         raise tokens.TokenError(reason) from None
 
 
-def _reconnect_reason(platform: str, said: str) -> str:
-    """What the chat is told when the account can't be used: why, and that a link went by DM."""
+def _reconnect_reason(services: Services, account_id: int | None, platform: str, said: str) -> str:
+    """What the chat is told when the account can't be used: why, and whether a link went by DM."""
     if "needs reconnecting" in said:
         return said
-    return (f"the {LABELS[platform]} account needs reconnecting ({said.rstrip('.')}); whoever connected it "
-            f"has a DM with a link, or run /connect {platform}")
+    with services.db.session() as session:
+        account = session.get(Account, account_id) if account_id else None
+        told = account is not None and not account.healthy and account.connected_by is not None
+    where = "whoever connected it has a DM with a link, or run" if told else "run"
+    return (f"the {LABELS[platform]} account needs reconnecting ({said.rstrip('.')}); "
+            f"{where} /connect {platform}")
 
 
 def _record_failure(services: Services, publication_id: int, runner: Runner, reason: str) -> None:
