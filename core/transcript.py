@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+SENTENCE_GAP_S = 0.7  # a pause this long between two words ends a sentence, punctuated or not
+_SENTENCE_END = re.compile(r"[.?!…][\"')\]”’]*$")
+_CLAUSE_END = re.compile(r"[,;:—–][\"')\]”’]*$")
 # a piece that never starts a word: it continues the one before (",000" after "100", "%", ",")
 _CONTINUES = re.compile(r"^[,.:;!?%‰)\]}…”]")
 # after a number: the rest of a fraction or a range ("1" + "/2", "1990" + "-95")
@@ -62,3 +65,22 @@ def _continues(before: str, text: str) -> bool:
 def text_of(words: Sequence[Word]) -> str:
     """The words as one line of text, spaced the way they are read ("it costs $1,200.")."""
     return " ".join(word.word for word in merged(words))
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a word closes a sentence ("done.", "why?", "wait…", "this.\"")."""
+    return bool(_SENTENCE_END.search(text))
+
+
+def ends_clause(text: str) -> bool:
+    """Whether a word closes a clause ("well,", "first;", "this:")."""
+    return bool(_CLAUSE_END.search(text))
+
+
+def starts_sentence(words: Sequence[Word], index: int) -> bool:
+    """Whether words[index] opens a sentence: the first word, or after a sentence's end or a
+    pause of SENTENCE_GAP_S."""
+    if index == 0:
+        return True
+    previous = words[index - 1]
+    return ends_sentence(previous.word) or words[index].start - previous.end >= SENTENCE_GAP_S

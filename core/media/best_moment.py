@@ -21,17 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from core.transcript import Word, merged
+from core.transcript import Word, ends_sentence, merged, starts_sentence
 
 LEAD_IN_S = 0.15
 TAIL_S = 0.3
-SENTENCE_GAP_S = 0.7
 HOOK_WINDOW_S = 3.0
 HOOK_WORDS = frozenset({
     "you", "your", "how", "why", "what", "secret", "never", "stop", "best", "worst", "mistake",
     "truth", "nobody", "everyone", "wait", "imagine", "free", "first", "only",
 })
-_SENTENCE_END = re.compile(r"[.?!…][\"')\]”’]*$")
 _NUMBER = re.compile(r"\d")
 
 
@@ -58,14 +56,6 @@ def best_window(words: Sequence[Word], length: float, total: float) -> Moment:
             best = moment
     assert best is not None
     return best
-
-
-def starts_sentence(words: Sequence[Word], index: int) -> bool:
-    """Whether words[index] opens a sentence: the first word, or after a full stop or a pause."""
-    if index == 0:
-        return True
-    previous = words[index - 1]
-    return bool(_SENTENCE_END.search(previous.word)) or words[index].start - previous.end >= SENTENCE_GAP_S
 
 
 def _candidate_starts(words: Sequence[Word], length: float, total: float) -> list[float]:
@@ -114,7 +104,7 @@ class _Transcript:
         if any(_is_hook(text) for text in opening):
             score += 0.2
             reasons.append("hook in the first 3 s")
-        if inside and not cut_at_end and _SENTENCE_END.search(inside[-1].word):
+        if inside and not cut_at_end and ends_sentence(inside[-1].word):
             score += 0.2
             reasons.append("ends a sentence")
         score -= 0.2 * (cut_at_start + cut_at_end)

@@ -12,7 +12,6 @@ word is ever left uncaptioned.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.media.recipe import OUTPUT_HEIGHT, OUTPUT_WIDTH, CaptionStyle
-from core.transcript import Word, merged
+from core.transcript import Word, ends_clause, ends_sentence, merged
 
 PAUSE_S = 0.6  # a pause this long ends a thought wherever it falls
 CLAUSE_PAUSE_S = 0.3  # ... and this long after a comma, semicolon, colon or dash
@@ -31,8 +30,6 @@ SIDE_MARGIN = 110
 # bottom captions sit above the platforms' caption/username overlay (~22% of the height)
 MARGIN_V = {"bottom": 460, "middle": 0, "top": 300}
 ALIGNMENT = {"bottom": 2, "middle": 5, "top": 8}
-_SENTENCE_END = re.compile(r"[.?!…][\"')\]”’]*$")
-_CLAUSE_END = re.compile(r"[,;:—–][\"')\]”’]*$")
 
 
 def pages(words: Sequence[Word], style: CaptionStyle) -> list[list[list[Word]]]:
@@ -64,8 +61,8 @@ def ends_thought(previous: Word, word: Word) -> bool:
     """Whether `word` starts a new thought: after a sentence end, a long pause, or a shorter
     pause at a clause mark."""
     pause = word.start - previous.end
-    return bool(_SENTENCE_END.search(previous.word) or pause > PAUSE_S
-                or (pause >= CLAUSE_PAUSE_S and _CLAUSE_END.search(previous.word)))
+    return (ends_sentence(previous.word) or pause > PAUSE_S
+            or (pause >= CLAUSE_PAUSE_S and ends_clause(previous.word)))
 
 
 def ass_document(words: Sequence[Word], style: CaptionStyle) -> str:
