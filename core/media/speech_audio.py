@@ -47,8 +47,9 @@ def steady_removed(samples: Any) -> np.ndarray:
         steady = np.percentile(power, STEADY_PERCENTILE, axis=0)
         gain = np.sqrt(np.maximum(1 - OVER_SUBTRACTION * steady / np.maximum(power, 1e-20), GAIN_FLOOR))
         back = np.fft.irfft(spectrum * gain, n=FRAME, axis=1).astype(np.float32) * _WINDOW
-        for index, piece in enumerate(back, start=first):
-            out[index * HOP:index * HOP + FRAME] += piece
+        at = first * HOP  # overlap-add: first halves end to end, second halves one hop later
+        out[at:at + len(back) * HOP] += back[:, :HOP].reshape(-1)
+        out[at + HOP:at + (len(back) + 1) * HOP] += back[:, HOP:].reshape(-1)
     return out[FRAME:FRAME + len(signal)]
 
 
