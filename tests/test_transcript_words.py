@@ -108,3 +108,19 @@ def test_the_voice_is_found_between_pauses_and_short_closures_are_bridged() -> N
     assert len(stretches) == 2
     (a, b), (c, d) = stretches
     assert abs(a - 0.5) < 0.03 and abs(b - 1.6) < 0.03 and abs(c - 2.2) < 0.03 and abs(d - 2.8) < 0.03
+
+
+def test_a_few_words_in_a_long_silence_are_found_and_silence_alone_is_not_voice() -> None:
+    t = np.arange(30 * RATE) / RATE
+    signal = (np.sin(2 * np.pi * 200 * t) * 0.3 * ((t > 12.0) & (t < 12.6))).astype(np.float32)
+    [(start, end)] = voiced(signal, RATE)
+    assert abs(start - 12.0) < 0.03 and abs(end - 12.6) < 0.03
+    assert voiced(np.zeros(RATE, np.float32), RATE) == []
+
+
+def test_under_a_steady_bed_of_noise_no_pauses_are_claimed() -> None:
+    t = np.arange(4 * RATE) / RATE
+    rng = np.random.default_rng(5)
+    bed = rng.normal(0, 0.05, len(t))
+    voice = 0.12 * np.sin(2 * np.pi * 200 * t) * ((t % 1.0) > 0.5)
+    assert voiced((bed + voice).astype(np.float32), RATE) == []

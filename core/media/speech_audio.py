@@ -27,7 +27,8 @@ GAIN_FLOOR = 0.001  # at most −30 dB
 LEVEL_FRAME_S = 0.02
 LEVEL_HOP_S = 0.01
 VOICE_BELOW_PEAK_DB = 35.0  # quieter than the loud speech by more than this is not voice
-VOICE_ABOVE_FLOOR_DB = 6.0
+VOICE_ABOVE_FLOOR_DB = 6.0  # ... and so is anything this close to the quietest tenth
+MIN_CONTRAST_DB = 15.0  # with less between the quiet and the loud (music under the voice), no pauses are told
 CLOSURE_S = 0.1  # a shorter quiet stretch is a consonant's closure inside speech
 
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME) / FRAME)).astype(np.float32)
@@ -55,15 +56,21 @@ def steady_removed(samples: Any) -> np.ndarray:
 
 def voiced(samples: Any, rate: int) -> list[tuple[float, float]]:
     """(start, end) seconds of each stretch loud enough to be speech, quiet gaps shorter
-    than CLOSURE_S bridged. With no clear quiet (music under the voice) it is one stretch."""
+    than CLOSURE_S bridged; [] when nothing stands out clearly from the quietest tenth of the
+    audio (silence, or music under the voice: pauses cannot be told by loudness there).
+    "Loud enough" is relative to the louder frames heard, so a few seconds of speech in a
+    long silence are found as well as a talk without pauses."""
     signal = np.asarray(samples, dtype=np.float32)
     size, hop = int(LEVEL_FRAME_S * rate), int(LEVEL_HOP_S * rate)
     if len(signal) < size:
         return []
     frames = np.lib.stride_tricks.sliding_window_view(signal, size)[::hop]
     level = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-    loud = np.percentile(level, 95)
-    threshold = max(loud - VOICE_BELOW_PEAK_DB, np.percentile(level, 10) + VOICE_ABOVE_FLOOR_DB)
+    floor = np.percentile(level, 10)
+    heard = level[level > floor + VOICE_ABOVE_FLOOR_DB]
+    if not len(heard) or np.percentile(heard, 90) - floor < MIN_CONTRAST_DB:
+        return []
+    threshold = max(np.percentile(heard, 90) - VOICE_BELOW_PEAK_DB, floor + VOICE_ABOVE_FLOOR_DB)
     stretches: list[tuple[float, float]] = []
     for index in np.flatnonzero(level > threshold):
         start, end = index * LEVEL_HOP_S, index * LEVEL_HOP_S + LEVEL_FRAME_S
