@@ -54,11 +54,12 @@ class Loudness:
 
     @property
     def silent(self) -> bool:
+        """Nothing above BS.1770's absolute gate (also true of audio under 0.4 s, one block)."""
         return self.integrated_lufs <= SILENT_LUFS
 
     def __str__(self) -> str:
         if self.silent:
-            return "silent audio"
+            return "silent audio" if self.true_peak_dbtp < SILENT_LUFS else "audio too short to measure"
         return f"loudness {_signed(self.integrated_lufs)} LUFS, true peak {_signed(self.true_peak_dbtp)} dBTP"
 
 
