@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose)
+# What running needs: the same list the Dockerfile installs (scripts/debian-runtime-packages.txt).
+mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' scripts/debian-runtime-packages.txt)
 bash scripts/debian-packages.sh "${DEBIAN_PACKAGES[@]}"
 
 PYTHON=${PYTHON:-python3}
@@ -11,6 +12,6 @@ PYTHON=${PYTHON:-python3}
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e ".[dev]"
+    .venv/bin/pip install -q -e .
     touch "$stamp"
 fi
