@@ -27,7 +27,7 @@ DEFAULT_PATH = "/telegram/webhook"
 def webhook_secret(settings: Settings) -> str:
     """TELEGRAM_WEBHOOK_SECRET, or one derived from the secret key (stable across restarts)."""
     if settings.telegram_webhook_secret:
-        return settings.telegram_webhook_secret
+        return settings.telegram_webhook_secret.get_secret_value()
     return hmac.new(settings.fernet_key(), b"telegram-webhook", hashlib.sha256).hexdigest()
 
 
