@@ -6,8 +6,6 @@ service at a proxy or a self-hosted server and tests can point them at local fak
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
 import secrets
@@ -212,11 +210,11 @@ class Settings(BaseSettings):
                 found.append(unquote(urlsplit(value).password or ""))
         return [secret for secret in found if secret]
 
-    def fernet_key(self) -> bytes:
-        """The key that encrypts tokens at rest: `SECRET_KEY`, or one generated once (mode 0600)."""
+    def secret_material(self) -> bytes:
+        """The secret every key is derived from (core/keys.py): `SECRET_KEY`, or a random key
+        generated once into `DATA_DIR/secret.key` (mode 0600)."""
         if self.secret_key:
-            digest = hashlib.sha256(self.secret_key.get_secret_value().encode()).digest()
-            return base64.urlsafe_b64encode(digest)
+            return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
