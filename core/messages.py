@@ -43,6 +43,9 @@ class Reply(BaseModel):
     error: bool = False
     job_id: int | None = None
     subject: str = ""
+    one_time_secret: bool = False
+    """The text carries a one-time secret (an OAuth link): the outbox forgets the text once the
+    message has left the queue, so the database keeps it no longer than delivery takes."""
 
 
 class Progress(BaseModel):

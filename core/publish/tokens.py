@@ -166,11 +166,10 @@ def reconnect_reply(session: Session, settings: Settings, account: Account, reas
     try:
         link = oauth.begin(session, settings, account.platform, account.workspace_id, account.connected_by)
     except oauth.ConnectFailed:
-        text += f": run /connect {account.platform}."
-    else:
-        text += (f" with this link (valid 10 minutes; /connect {account.platform} makes a new one):\n"
-                 f"{link}")
-    return Reply(text=text, subject=f"account:{account.id}")
+        return Reply(text=f"{text}: run /connect {account.platform}.", subject=f"account:{account.id}")
+    text += (f" with this link (valid 10 minutes; /connect {account.platform} makes a new one):\n"
+             f"{link}")
+    return Reply(text=text, subject=f"account:{account.id}", one_time_secret=True)
 
 
 def describe(account: Account) -> str:
