@@ -11,7 +11,7 @@ import collections
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from core.media.probe import MediaError
 
@@ -64,6 +64,41 @@ def run(argv: Sequence[str], duration_s: float, on_progress: Progress | None = N
         lines = [line.strip() for line in errors if line.strip()]
         raise FfmpegFailed(f"ffmpeg failed: {lines[-1] if lines else f'exit code {code}'}"[:400])
     return time.monotonic() - started
+
+
+def frames(argv: Sequence[str], frame_bytes: int) -> Iterator[bytes]:
+    """Run ffmpeg writing raw frames to stdout and yield them one by one (`frame_bytes` each).
+
+    Stopping early (closing the generator, or an exception in the consumer) kills ffmpeg.
+    Raises FfmpegFailed when ffmpeg exits non-zero.
+    """
+    try:
+        process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=False, bufsize=frame_bytes)
+    except FileNotFoundError:
+        raise MediaError("ffmpeg is not installed: run scripts/setup.sh (Debian package ffmpeg).") from None
+    errors: collections.deque[str] = collections.deque(maxlen=20)
+    drain = threading.Thread(target=_drain_bytes, args=(process, errors), daemon=True)
+    drain.start()
+    try:
+        assert process.stdout is not None
+        while len(frame := process.stdout.read(frame_bytes)) == frame_bytes:
+            yield frame
+        code = process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        drain.join(5)
+    if code != 0:
+        lines = [line.strip() for line in errors if line.strip()]
+        raise FfmpegFailed(f"ffmpeg failed: {lines[-1] if lines else f'exit code {code}'}"[:400])
+
+
+def _drain_bytes(process: subprocess.Popen[bytes], sink: collections.deque[str]) -> None:
+    assert process.stderr is not None
+    for line in process.stderr:
+        sink.append(line.decode("utf-8", "replace"))
 
 
 def _drain(process: subprocess.Popen[str], sink: collections.deque[str]) -> None:

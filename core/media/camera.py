@@ -1,0 +1,202 @@
+"""The virtual camera: where a fixed-size crop sits in every output frame, moved like an operator.
+
+Inside a stretch that follows one face the crop
+  * ignores small head movements (a dead zone around where the face should be),
+  * moves with limited speed and acceleration, starting a little ahead of the face (the whole
+    path is known in advance, so it anticipates instead of lagging),
+  * keeps the face centred across and in the upper-middle of the frame, clear of the captions.
+Between stretches (a scene cut, or a change of subject) it *cuts*: the first frame of the new
+stretch is already in place; it never pans across a cut.
+
+Positions are crop centres in source display pixels. The path becomes two ffmpeg expressions
+of the frame number `n` (`crop=x=…:y=…`): piecewise-linear ramps plus steps at the cuts,
+simplified to within half a pixel, so it runs inside the one filter graph of the render pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+FACE_HEIGHT_AT = 0.38  # the face centre sits this far down the crop (leaves the caption zone free)
+SMALL_JUMP = 0.08  # of the crop width: a change of subject closer than this pans instead of cutting
+TOLERANCE_PX = 0.5
+
+
+@dataclass(frozen=True)
+class Motion:
+    """How the camera moves; distances in crop widths, times in seconds."""
+
+    dead_zone: float = 0.05
+    max_speed: float = 1.2
+    max_accel: float = 3.0
+    response: float = 0.3
+    lookahead: float = 0.25
+    smoothing: float = 0.5
+
+
+@dataclass(frozen=True)
+class Box:
+    """A crop of `crop_w` x `crop_h` moving inside a `frame_w` x `frame_h` picture (pixels)."""
+
+    frame_w: int
+    frame_h: int
+    crop_w: int
+    crop_h: int
+
+    def centre(self) -> tuple[float, float]:
+        return self.frame_w / 2, self.frame_h / 2
+
+    def place(self, face_x: float, face_y: float) -> tuple[float, float]:
+        """The crop centre that puts a face at (face_x, face_y) across the middle, upper part."""
+        return face_x, face_y + (0.5 - FACE_HEIGHT_AT) * self.crop_h
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Frames [first, last) following `aim` (crop centres wanted per frame, shape (n, 2)), or
+    holding still when `aim` is None; `new_shot` when a scene cut starts it."""
+
+    first: int
+    last: int
+    aim: np.ndarray | None
+    new_shot: bool
+
+
+@dataclass(frozen=True)
+class Path:
+    """Crop top-left corners per output frame (pixels) and the frames where the crop jumps."""
+
+    x: np.ndarray
+    y: np.ndarray
+    cuts: tuple[int, ...]
+
+    def x_expression(self) -> str:
+        return expression(self.x, self.cuts)
+
+    def y_expression(self) -> str:
+        return expression(self.y, self.cuts)
+
+
+def follow(stretches: Sequence[Stretch], box: Box, fps: float, motion: Motion = Motion()) -> Path:
+    """The crop's path through all stretches (they cover the frames in order, without gaps)."""
+    frames = stretches[-1].last if stretches else 0
+    centres = np.zeros((frames, 2))
+    cuts: list[int] = []
+    position = np.array(box.centre())
+    velocity = np.zeros(2)
+    for stretch in stretches:
+        count = stretch.last - stretch.first
+        if count <= 0:
+            continue
+        aim = _clamp(stretch.aim, box) if stretch.aim is not None else None
+        if aim is None:
+            start = np.array(box.centre()) if stretch.new_shot else position
+            jump = stretch.new_shot
+            centres[stretch.first:stretch.last] = start
+            velocity = np.zeros(2)
+        else:
+            aim = _smooth(aim, max(1, round(motion.smoothing * fps)))
+            jump = stretch.new_shot or abs(aim[0, 0] - position[0]) > SMALL_JUMP * box.crop_w
+            start = aim[0] if jump else position
+            if jump:
+                velocity = np.zeros(2)
+            centres[stretch.first:stretch.last], velocity = _operate(aim, start, velocity, box, fps, motion)
+        if jump and stretch.first > 0 and not np.allclose(start, position):
+            cuts.append(stretch.first)
+        position = centres[stretch.last - 1]
+    x = np.clip(centres[:, 0] - box.crop_w / 2, 0, box.frame_w - box.crop_w)
+    y = np.clip(centres[:, 1] - box.crop_h / 2, 0, box.frame_h - box.crop_h)
+    return Path(x, y, tuple(cuts))
+
+
+def _clamp(aim: np.ndarray, box: Box) -> np.ndarray:
+    low = np.array([box.crop_w / 2, box.crop_h / 2])
+    high = np.array([box.frame_w - box.crop_w / 2, box.frame_h - box.crop_h / 2])
+    return np.clip(aim, low, high)
+
+
+def _smooth(aim: np.ndarray, width: int) -> np.ndarray:
+    """A centred moving average (the detector's jitter gone), edges held."""
+    if width <= 1 or len(aim) < 2:
+        return aim
+    padded = np.pad(aim, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
+    kernel = np.ones(width) / width
+    return np.stack([np.convolve(padded[:, axis], kernel, mode="valid") for axis in range(2)], axis=1)
+
+
+def _operate(aim: np.ndarray, start: np.ndarray, velocity: np.ndarray, box: Box, fps: float,
+             motion: Motion) -> tuple[np.ndarray, np.ndarray]:
+    """Move like an operator toward the aim a little ahead: start once the face leaves the dead
+    zone, re-centre it, stop; never faster than max_speed or changing speed faster than max_accel."""
+    dt = 1.0 / fps
+    scale = float(box.crop_w)
+    dead, speed, accel = motion.dead_zone * scale, motion.max_speed * scale, motion.max_accel * scale
+    ahead = max(0, round(motion.lookahead * fps))
+    position, velocity = start.astype(float).copy(), velocity.astype(float).copy()
+    moving = np.zeros(2, bool)
+    out = np.empty_like(aim)
+    low = np.array([box.crop_w / 2, box.crop_h / 2])
+    high = np.array([box.frame_w - box.crop_w / 2, box.frame_h - box.crop_h / 2])
+    for index in range(len(aim)):
+        error = aim[min(index + ahead, len(aim) - 1)] - position
+        moving |= np.abs(error) > dead
+        moving &= ~((np.abs(error) < dead * 0.2) & (np.abs(velocity) < accel * dt * 2))
+        wanted = np.where(moving, np.clip(error / motion.response, -speed, speed), 0.0)
+        velocity += np.clip(wanted - velocity, -accel * dt, accel * dt)
+        position += velocity * dt
+        stuck = (position < low) | (position > high)
+        position = np.clip(position, low, high)
+        velocity[stuck] = 0.0
+        out[index] = position
+    return out, velocity
+
+
+def expression(values: np.ndarray, cuts: Sequence[int]) -> str:
+    """`values[n]` as an ffmpeg expression of the frame number n: ramps between the key frames
+    of a simplified path plus a step at each cut (exact to within TOLERANCE_PX)."""
+    if len(values) == 0:
+        return "0"
+    keys = _key_frames(values, cuts)
+    terms = [f"{values[0]:.1f}"]
+    for a, b in zip(keys, keys[1:], strict=False):
+        change = values[b] - values[a]
+        if abs(change) < 0.05:
+            continue
+        if b in cuts:
+            terms.append(f"{change:+.1f}*gte(n,{b})")
+        else:
+            terms.append(f"{change / (b - a):+.4f}*clip(n-{a},0,{b - a})")
+    return "".join(terms)
+
+
+def _key_frames(values: np.ndarray, cuts: Sequence[int]) -> list[int]:
+    """Frame numbers where the simplified path bends: the ends, each cut and the frame before it,
+    and what Ramer–Douglas–Peucker keeps between them."""
+    edges = sorted({0, len(values) - 1, *cuts, *(c - 1 for c in cuts)})
+    keys = set(edges)
+    for first, last in zip(edges, edges[1:], strict=False):
+        if last not in cuts:
+            keys |= _simplify(values, first, last)
+    return sorted(keys)
+
+
+def _simplify(values: np.ndarray, first: int, last: int) -> set[int]:
+    """Ramer–Douglas–Peucker on values[first..last]: the frames a straight-line path must keep."""
+    keep = {first, last}
+    stack = [(first, last)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        span = np.arange(a + 1, b)
+        line = values[a] + (values[b] - values[a]) * (span - a) / (b - a)
+        errors = np.abs(values[a + 1:b] - line)
+        worst = int(np.argmax(errors))
+        if errors[worst] > TOLERANCE_PX:
+            middle = a + 1 + worst
+            keep.add(middle)
+            stack += [(a, middle), (middle, b)]
+    return keep
