@@ -21,6 +21,7 @@ from core.media.recipe import OUTPUT_HEIGHT, OUTPUT_WIDTH
 
 HALF = (OUTPUT_WIDTH, OUTPUT_HEIGHT // 2)  # each part of a split: 1080x960
 HALF_FACE_SHARE = 0.3  # a face fills about this much of a split part's height
+EXTEND_S = 0.4  # a face keeps its speed this long past its first and last sample
 SPLIT_APART = 0.75  # of the 9:16 crop's width: two faces farther apart than this get a split
 
 
@@ -121,11 +122,18 @@ def _path(segments: list[tracking.Segment], tracks: dict[int, tracking.Track], b
 
 
 def _aim(track: tracking.Track, box: camera.Box, first: int, last: int, fps: float) -> np.ndarray:
-    """Where the crop centre should be in each frame to frame this face (its samples interpolated)."""
-    times = np.arange(first, last) / fps
-    xs = np.interp(times, track.times, [f.cx * box.frame_w for f in track.faces])
-    ys = np.interp(times, track.times, [f.cy * box.frame_h for f in track.faces])
-    return np.stack(box.place(xs, ys), axis=1)
+    """Where the crop centre should be in each frame to frame this face: its samples
+    interpolated, and carried on at the same speed for a moment past its first and last sample."""
+    times = np.asarray(track.times)
+    xs = np.asarray([f.cx * box.frame_w for f in track.faces])
+    ys = np.asarray([f.cy * box.frame_h for f in track.faces])
+    if len(times) >= 2:
+        times = np.concatenate([[times[0] - EXTEND_S], times, [times[-1] + EXTEND_S]])
+        xs, ys = (np.concatenate([[v[0] - (v[1] - v[0]) / (times[2] - times[1]) * EXTEND_S], v,
+                                  [v[-1] + (v[-1] - v[-2]) / (times[-2] - times[-3]) * EXTEND_S]])
+                  for v in (xs, ys))
+    wanted = np.arange(first, last) / fps
+    return np.stack(box.place(np.interp(wanted, times, xs), np.interp(wanted, times, ys)), axis=1)
 
 
 def _half_box(segments: list[tracking.Segment], tracks: dict[int, tracking.Track], width: int,

@@ -66,8 +66,8 @@ OPTIONS: dict[str, tuple[str, type, str]] = {
     "zoom": ("zoom", float, "zoom factor 1.0–2.0"),
     "look": ("grade.look", str, "colour look: none, warm, cool, punchy, cinematic, mono, vintage"),
     "lut": ("grade.lut", str, "a .cube LUT file"),
-    "fit": ("reframe.mode", str, "crop (centre, fill 9:16), blur (whole frame over a blurred copy), "
-            "track (follow the speaker) or split (two people stacked)"),
+    "fit": ("reframe.mode", str,
+            "crop (centre), blur (blurred background), track (follow the speaker), split (two stacked)"),
     "position": ("captions.position", str, "captions at bottom, middle or top"),
     "highlight": ("captions.highlight", str, "colour of the word being spoken, like #FFD400"),
     "punch-every": ("interrupts.every_s", float, "punch-in zoom every N seconds"),

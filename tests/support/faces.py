@@ -101,21 +101,18 @@ def stripes(width: int, height: int, seed: int) -> np.ndarray:
     return (columns[None, :, None] * np.array(tint)[None, None, :] * shade).clip(0, 255).astype(np.uint8)
 
 
-def stripes_offset(band: np.ndarray, width: int, height: int, seed: int, scale: float) -> float:
-    """Where (source column) a horizontal band of a crop of `stripes(width, height, seed)` starts.
+def stripes_offset(bands: np.ndarray, width: int, height: int, seed: int, scale: float) -> np.ndarray:
+    """Where (source column) each crop of `stripes(width, height, seed)` starts, to half a pixel.
 
-    `band` is rows of the output (H, W, 3); `scale` is output pixels per source pixel."""
-    profile = band.mean(axis=(0, 2))
+    `bands` are rows of output frames (frames, rows, W, 3); `scale` is output pixels per source pixel."""
+    profiles = bands.mean(axis=(1, 3))
     source = stripes(width, height, seed).mean(axis=(0, 2))
-    span = len(profile) / scale
-    xs = np.arange(len(profile)) / scale
-    best, best_score = 0.0, -np.inf
-    for left in np.arange(0, width - span + 1, 0.5):
-        ref = np.interp(left + xs, np.arange(width), source)
-        score = np.corrcoef(ref, profile)[0, 1]
-        if score > best_score:
-            best, best_score = float(left), score
-    return best
+    xs = np.arange(profiles.shape[1]) / scale
+    lefts = np.arange(0, width - xs[-1] - 1, 0.5)
+    refs = np.stack([np.interp(left + xs, np.arange(width), source) for left in lefts])
+    refs = (refs - refs.mean(axis=1, keepdims=True)) / refs.std(axis=1, keepdims=True)
+    shown = (profiles - profiles.mean(axis=1, keepdims=True)) / (profiles.std(axis=1, keepdims=True) + 1e-9)
+    return lefts[np.argmax(shown @ refs.T, axis=1)]
 
 
 @lru_cache(maxsize=8)
