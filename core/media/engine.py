@@ -64,6 +64,8 @@ class RenderResult:
     pass_s: float
     speech: str = ""
     notes: list[str] = field(default_factory=list)
+    fit: str = ""  # the fit drawn: crop, blur, track, split, or centre (track/split found no face)
+    people: int | None = None  # faces found at once (fit=track/split only)
 
     @property
     def realtime_factor(self) -> float:
@@ -125,6 +127,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         width=video.width or 0, height=video.height or 0, encoder=encoder, transcript=timeline,
         captions=ass is not None, start=start, end=end, wall_s=time.monotonic() - began,
         transcribe_s=transcribe_s, pass_s=pass_s, speech=speech, notes=notes,
+        fit=framed.fit if framed else recipe.reframe.mode, people=framed.people if framed else None,
     )
 
 

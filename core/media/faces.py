@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ MIN_SCORE = 0.5
 TILE_ASPECT = 1.25  # widest tile (width / height) given to the detector
 SINGLE_TILE_ASPECT = 1.4  # up to this aspect the whole frame is one tile
 TILE_OVERLAP = 0.5  # of the frame height: a face this wide is whole in some tile
+_DETECTING = threading.Lock()
 MOUTH_GRID, EYE_GRID = (10, 16), (8, 24)  # (rows, columns) of the patches compared
 
 
@@ -98,8 +100,7 @@ class FaceFinder:
     def find(self, rgb: np.ndarray) -> tuple[Face, ...]:
         """The faces in an (H, W, 3) uint8 RGB frame, most confident first."""
         height, width = rgb.shape[:2]
-        grey = rgb.mean(axis=2, dtype=np.float32)
-        seen = [_measure(grey, box, score, points) for box, score, points in
+        seen = [_measure(rgb, box, score, points) for box, score, points in
                 _suppress(list(self._detect(rgb)))]
         faces = []
         for face in seen:
@@ -120,7 +121,8 @@ class FaceFinder:
         height = rgb.shape[0]
         for left, right in tiles(rgb.shape[1], height):
             tile = np.ascontiguousarray(rgb[:, left:right])
-            found = self._detector.process(tile).detections or ()
+            with _DETECTING:  # one MediaPipe graph per process, not safe to share between threads
+                found = self._detector.process(tile).detections or ()
             span = right - left
             for detection in found:
                 box = detection.location_data.relative_bounding_box
@@ -173,13 +175,19 @@ def _same(face: _Seen, previous: list[_Seen]) -> _Seen | None:
     return best if best is not None and _box_iou(face.box, best.box) > 0.3 else None
 
 
-def _measure(grey: np.ndarray, box: tuple[float, float, float, float], score: float,
+def _measure(rgb: np.ndarray, box: tuple[float, float, float, float], score: float,
              points: list[tuple[float, float]]) -> _Seen:
     """Patches at the mouth and across the eyes, sized by the distance between the eyes."""
     (rx, ry), (lx, ly), _nose, (mx, my) = points[:4]
     eyes = max(2.0, math.hypot(lx - rx, ly - ry))
-    mouth = _patch(grey, mx, my + 0.1 * eyes, 1.1 * eyes, 0.7 * eyes, MOUTH_GRID)
-    eye = _patch(grey, (rx + lx) / 2, (ry + ly) / 2, 1.8 * eyes, 0.6 * eyes, EYE_GRID)
+    left = max(0, int(min(rx, lx, mx) - 1.2 * eyes))
+    top = max(0, int(min(ry, ly) - 1.2 * eyes))
+    grey = rgb[top:int(my + 1.5 * eyes) + 2, left:int(max(rx, lx, mx) + 1.2 * eyes) + 2].mean(
+        axis=2, dtype=np.float32)
+    if grey.shape[0] < 2 or grey.shape[1] < 2:
+        grey = np.zeros((2, 2), np.float32)
+    mouth = _patch(grey, mx - left, my - top + 0.1 * eyes, 1.1 * eyes, 0.7 * eyes, MOUTH_GRID)
+    eye = _patch(grey, (rx + lx) / 2 - left, (ry + ly) / 2 - top, 1.8 * eyes, 0.6 * eyes, EYE_GRID)
     return _Seen(box, score, mouth, eye)
 
 
@@ -198,16 +206,23 @@ def _patch(grey: np.ndarray, cx: float, cy: float, width: float, height: float,
 @lru_cache(maxsize=1)
 def _detector() -> Any:
     """BlazeFace full-range, loaded once per process (its start-up chatter kept off the terminal)."""
-    try:
-        from mediapipe.python.solutions.face_detection import FaceDetection
-    except ImportError as exc:
-        raise FaceDetectionUnavailable(f"mediapipe is not installed: {exc}") from None
     # mediapipe 0.10.14 calls a protobuf API that newer protobuf releases mark deprecated
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
-    with _quiet_stderr():
-        detector = FaceDetection(model_selection=1, min_detection_confidence=MIN_SCORE)
-        detector.process(np.zeros((64, 64, 3), np.uint8))
+    try:
+        from mediapipe.python.solutions.face_detection import FaceDetection
+
+        with _quiet_stderr():
+            detector = FaceDetection(model_selection=1, min_detection_confidence=MIN_SCORE)
+            detector.process(np.zeros((64, 64, 3), np.uint8))
+    except (ImportError, OSError, RuntimeError) as exc:
+        raise FaceDetectionUnavailable(f"mediapipe could not be loaded: {exc}"[:300]) from None
     return detector
+
+
+def check() -> str:
+    """Load the detector (as a render would); raises FaceDetectionUnavailable, else says which."""
+    _detector()
+    return "MediaPipe BlazeFace full-range (bundled in the mediapipe wheel)"
 
 
 @contextlib.contextmanager

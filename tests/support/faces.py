@@ -62,10 +62,16 @@ def _bounce(x: float) -> float:
 
 def scene_video(out: Path, people: Sequence[Person], *, seconds: float = 4.0,
                 size: tuple[int, int] = (640, 360), rate: int = 30, cut_at: float | None = None,
-                speech: str | None = None, preset: str = "ultrafast") -> Path:
-    """Render the scene frame by frame into an H.264 file (with espeak speech, or a quiet tone)."""
+                speech: str | None = None, preset: str = "ultrafast", photo: bool = False,
+                grain: int = 0) -> Path:
+    """Render the scene frame by frame into an H.264 file (with espeak speech, or a quiet tone).
+
+    `photo` puts the people in front of photographs (scikit-image's rocket launch, then its
+    coffee cup after the cut) instead of the stripes; `grain` adds a camera's moving noise of
+    that strength, as real footage has (which is what makes a still crop cost the encoder work)."""
     width, height = size
-    backgrounds = [stripes(width, height, seed) for seed in (1, 2)]
+    backgrounds = [_photo(name, width, height) for name in ("rocket", "coffee")] if photo else \
+        [stripes(width, height, seed) for seed in (1, 2)]
     heads = {(p.who, p.height, p.mirrored): _heads(p.who, round(p.height * height), p.mirrored)
              for p in people}
     argv = ["ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
@@ -74,6 +80,8 @@ def scene_video(out: Path, people: Sequence[Person], *, seconds: float = 4.0,
         argv += ["-i", str(speech_wav(speech, out.with_suffix(".speech.wav"))), "-af", "apad"]
     else:
         argv += ["-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds}", "-af", "volume=0.05"]
+    if grain:
+        argv += ["-vf", f"noise=alls={grain}:allf=t"]
     argv += ["-t", f"{seconds}", "-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p",
              "-c:a", "aac", "-shortest", str(out)]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -113,6 +121,13 @@ def stripes_offset(bands: np.ndarray, width: int, height: int, seed: int, scale:
     refs = (refs - refs.mean(axis=1, keepdims=True)) / refs.std(axis=1, keepdims=True)
     shown = (profiles - profiles.mean(axis=1, keepdims=True)) / (profiles.std(axis=1, keepdims=True) + 1e-9)
     return lefts[np.argmax(shown @ refs.T, axis=1)]
+
+
+def _photo(name: str, width: int, height: int) -> np.ndarray:
+    from skimage import data, transform
+
+    picture = transform.resize(getattr(data, name)(), (height, width), anti_aliasing=True)
+    return (picture * 255).astype(np.uint8)
 
 
 @lru_cache(maxsize=8)
