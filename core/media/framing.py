@@ -67,7 +67,8 @@ class Framing:
         return ffmpeg.overlay(single, stacked, x=0, y=0, enable=self.stacked)
 
 
-def centre(note: str = "Fit: no face found — centre crop.") -> Framing:
+def centre(note: str) -> Framing:
+    """The fixed centre crop, with the line the summary shows about it."""
     return Framing("centre", None, note=note)
 
 
@@ -79,19 +80,19 @@ def plan(analysis: Analysis, words: Sequence[tuple[float, float]], *, fit: str, 
     tracks = tracking.build_tracks(analysis)
     people = tracking.people(analysis.samples)
     if not tracks or people == 0:
-        return centre()
+        return centre(f"Fit: {fit} — no face found — centre crop.")
     width, height = frame
     apart = SPLIT_APART * crop[0] / width if fit == "split" else None
     segments = tracking.plan(analysis, tracks, tracking.speech_spans(words), split_apart=apart)
     if not any(s.subjects for s in segments):
-        return centre()
+        return centre(f"Fit: {fit} — no face found — centre crop.")
     frames = max(1, round(analysis.end * fps))
     by_id = {track.id: track for track in tracks}
     new_shots = {0.0, *analysis.cuts}
     single_box = camera.Box(width, height, *crop)
     single = _path(segments, by_id, single_box, fps, frames, new_shots, slot=None)
     split_frames = sum(_frame(s.end, fps, frames) - _frame(s.start, fps, frames) for s in segments if s.split)
-    note = _note(fit, people, segments, single.cuts, split_frames / fps, analysis.end)
+    note = _note(fit, people, segments, split_frames / fps, analysis.end)
     single_crop = Crop(crop[0], crop[1], single.x_expression(), single.y_expression())
     if not split_frames:
         return Framing("track", single_crop, people=people, note=note)
@@ -156,12 +157,12 @@ def _frame(t: float, fps: float, frames: int) -> int:
     return min(frames, max(0, round(t * fps)))
 
 
-def _note(fit: str, people: int, segments: list[tracking.Segment], cuts: Sequence[int], split_s: float,
-          duration: float) -> str:
+def _note(fit: str, people: int, segments: list[tracking.Segment], split_s: float, duration: float) -> str:
     found = f"{people} {'person' if people == 1 else 'people'} found"
     who = "followed the speaker" if any(s.speaking for s in segments) else \
         "followed the most prominent face"
-    moves = f", {len(cuts)} cut{'s' if len(cuts) != 1 else ''} with the shot or speaker" if cuts else ""
+    cuts = len(segments) - 1
+    moves = f"; cut {cuts} time{'s' if cuts != 1 else ''}, at a change of shot or person" if cuts else ""
     if fit == "split" and split_s >= duration - 0.05:
         return f"Fit: split — {found}, two stacked top and bottom throughout{moves}."
     if fit == "split" and split_s > 0:
