@@ -209,17 +209,21 @@ def edit_section(folder: Path, seconds: float, skip_moviepy: bool, settings) -> 
                                         "cpu": round(moviepy_cpu / whole_cpu, 2)},
                     "moviepy_peak_rss_mb": round(moviepy_rss)}
     print(json.dumps(results, indent=2))
-    for name, key, target in (("edit pass ÷ bare transcode", "pass_vs_bare", "≤ 1.25"),
-                              ("whole command ÷ bare transcode", "whole_vs_bare", "≤ 1.5"),
-                              ("MoviePy ÷ our whole command", "moviepy_vs_ours", "≥ 6")):
-        if key in results:
-            ratio = results[key]
-            print(f"{name}: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU (target {target})")
+    print_ratios(results, (("edit pass ÷ bare transcode", "pass_vs_bare", "≤ 1.25"),
+                           ("whole command ÷ bare transcode", "whole_vs_bare", "≤ 1.5"),
+                           ("MoviePy ÷ our whole command", "moviepy_vs_ours", "≥ 6")))
     speed = results["transcription_realtime"]
     print(f"transcription: {speed['wall']:.0f}x realtime wall, {speed['cpu_2_threads']:.0f}x on 2 idle "
           "threads (target ≥ 20x)")
     print(f"peak memory: ours {results['our_peak_rss_mb']} MB"
           + (f", MoviePy {results['moviepy_peak_rss_mb']} MB" if "moviepy_peak_rss_mb" in results else ""))
+
+
+def print_ratios(results: dict, rows: tuple[tuple[str, str, str], ...]) -> None:
+    for name, key, target in rows:
+        if key in results:
+            ratio = results[key]
+            print(f"{name}: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU (target {target})")
 
 
 def make_walking_face(folder: Path, seconds: float) -> Path:
@@ -311,10 +315,8 @@ def tracking_section(folder: Path, seconds: float, settings) -> None:
     ratio = results["analysis_vs_duration"]
     print(f"face analysis ÷ source duration: {ratio['wall']:.3f} wall, {ratio['cpu']:.3f} CPU seconds per "
           "second (target ≤ 0.1 wall on 2 cores)")
-    for name, key, target in (("track pass ÷ bare transcode", "track_pass_vs_bare", "≤ 1.25"),
-                              ("whole track render ÷ bare transcode", "whole_track_vs_bare", "≤ 1.4")):
-        ratio = results[key]
-        print(f"{name}: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU (target {target})")
+    print_ratios(results, (("track pass ÷ bare transcode", "track_pass_vs_bare", "≤ 1.25"),
+                           ("whole track render ÷ bare transcode", "whole_track_vs_bare", "≤ 1.4")))
     print(f"tracking error: median {median:.1f}%, 95th percentile {p95:.1f}% of the frame width from "
           f"its centre; {missed} sampled frames without a face")
 
