@@ -129,29 +129,35 @@ def _smooth(aim: np.ndarray, width: int) -> np.ndarray:
 
 def _operate(aim: np.ndarray, start: np.ndarray, velocity: np.ndarray, box: Box, fps: float,
              motion: Motion) -> tuple[np.ndarray, np.ndarray]:
-    """Move like an operator toward the aim a little ahead: start once the face leaves the dead
-    zone, re-centre it, stop; never faster than max_speed or changing speed faster than max_accel."""
+    """Move like an operator toward the aim a little ahead, each axis on its own (see _axis)."""
+    low, high = (box.crop_w / 2, box.crop_h / 2), (box.frame_w - box.crop_w / 2, box.frame_h - box.crop_h / 2)
+    axes = [_axis(aim[:, i].tolist(), float(start[i]), float(velocity[i]), low[i], high[i], float(box.crop_w),
+                  fps, motion) for i in (0, 1)]
+    return np.stack([axes[0][0], axes[1][0]], axis=1), np.array([axes[0][1], axes[1][1]])
+
+
+def _axis(aim: list[float], position: float, velocity: float, low: float, high: float, scale: float,
+          fps: float, motion: Motion) -> tuple[np.ndarray, float]:
+    """Start once the face leaves the dead zone, re-centre it, stop; never faster than max_speed
+    nor changing speed faster than max_accel. Returns the positions and the final velocity."""
     dt = 1.0 / fps
-    scale = float(box.crop_w)
-    dead, speed, accel = motion.dead_zone * scale, motion.max_speed * scale, motion.max_accel * scale
-    ahead = max(0, round(motion.lookahead * fps))
-    position, velocity = start.astype(float).copy(), velocity.astype(float).copy()
-    moving = np.zeros(2, bool)
-    out = np.empty_like(aim)
-    low = np.array([box.crop_w / 2, box.crop_h / 2])
-    high = np.array([box.frame_w - box.crop_w / 2, box.frame_h - box.crop_h / 2])
+    dead, speed, step = motion.dead_zone * scale, motion.max_speed * scale, motion.max_accel * scale * dt
+    ahead, last = max(0, round(motion.lookahead * fps)), len(aim) - 1
+    moving = False
+    out = []
     for index in range(len(aim)):
-        error = aim[min(index + ahead, len(aim) - 1)] - position
-        moving |= np.abs(error) > dead
-        moving &= ~((np.abs(error) < dead * 0.2) & (np.abs(velocity) < accel * dt * 2))
-        wanted = np.where(moving, np.clip(error / motion.response, -speed, speed), 0.0)
-        velocity += np.clip(wanted - velocity, -accel * dt, accel * dt)
+        error = aim[min(index + ahead, last)] - position
+        if abs(error) > dead:
+            moving = True
+        elif abs(error) < dead * 0.2 and abs(velocity) < 2 * step:
+            moving = False
+        wanted = max(-speed, min(speed, error / motion.response)) if moving else 0.0
+        velocity += max(-step, min(step, wanted - velocity))
         position += velocity * dt
-        stuck = (position < low) | (position > high)
-        position = np.clip(position, low, high)
-        velocity[stuck] = 0.0
-        out[index] = position
-    return out, velocity
+        if not low <= position <= high:
+            position, velocity = max(low, min(high, position)), 0.0
+        out.append(position)
+    return np.asarray(out), velocity
 
 
 def expression(values: np.ndarray, cuts: Sequence[int]) -> str:

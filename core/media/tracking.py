@@ -13,6 +13,7 @@ All times are seconds on the output's timeline; positions are fractions of the s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,8 +57,15 @@ class Track:
         """The face at time t: its nearest sample, if the track is alive then."""
         if not self.times or t < self.start - MAX_GAP_S / 2 or t > self.end + MAX_GAP_S / 2:
             return None
-        index = int(np.argmin(np.abs(np.asarray(self.times) - t)))
+        after = bisect.bisect_left(self.times, t)
+        index = min((i for i in (after - 1, after) if 0 <= i < len(self.times)),
+                    key=lambda i: abs(self.times[i] - t))
         return self.faces[index] if abs(self.times[index] - t) <= MAX_GAP_S else None
+
+    def around(self, t: float, reach: float) -> list[tuple[float, Face]]:
+        """The samples within `reach` seconds of t."""
+        first, last = bisect.bisect_left(self.times, t - reach), bisect.bisect_right(self.times, t + reach)
+        return list(zip(self.times[first:last], self.faces[first:last], strict=True))
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,8 @@ def plan(analysis: Analysis, tracks: list[Track], speech: list[tuple[float, floa
     for start, end in shots(analysis):
         moments = [s for s in analysis.samples if start <= s.t < end]
         in_shot = [t for t in tracks if start <= t.start < end]
-        choices = [_choose(sample.t, in_shot, speech, split_apart, end - start) for sample in moments]
+        prominence = {t.id: _prominence(t, end - start) for t in in_shot}
+        choices = [_choose(sample.t, in_shot, prominence, speech, split_apart) for sample in moments]
         segments += _held(start, end, choices)
     return segments
 
@@ -147,14 +156,14 @@ class _Choice:
     present: frozenset[int]
 
 
-def _choose(t: float, tracks: list[Track], speech: list[tuple[float, float]], split_apart: float | None,
-            shot: float) -> _Choice:
+def _choose(t: float, tracks: list[Track], prominence: dict[int, float], speech: list[tuple[float, float]],
+            split_apart: float | None) -> _Choice:
     present = [(track, face) for track in tracks if (face := track.at(t)) is not None]
     ids = frozenset(track.id for track, _ in present)
     present = [(track, face) for track, face in present if track.duration >= MIN_TRACK_S] or present
     if not present:
         return _Choice(t, (), False, ids)
-    ranked = sorted(present, key=lambda item: -_prominence(item[0], shot))
+    ranked = sorted(present, key=lambda item: -prominence[item[0].id])
     if split_apart is not None and len(ranked) >= 2:
         (a, fa), (b, fb) = ranked[:2]
         both = min(fa.area, fb.area) >= SPLIT_SIZE_RATIO * max(fa.area, fb.area)
@@ -178,8 +187,8 @@ def _speaker(t: float, tracks: list[Track], speech: list[tuple[float, float]]) -
         return None
     scores = []
     for track in tracks:
-        moving = [face.mouth for time, face in zip(track.times, track.faces, strict=True)
-                  if abs(time - t) <= SPEAKING_WINDOW_S and face.mouth is not None and _heard(time, speech)]
+        moving = [face.mouth for time, face in track.around(t, SPEAKING_WINDOW_S)
+                  if face.mouth is not None and _heard(time, speech)]
         scores.append((float(np.mean(moving)) if moving else 0.0, track.id))
     scores.sort(reverse=True)
     (best, best_id), (second, _) = scores[0], scores[1]
