@@ -196,3 +196,20 @@ def test_fit_is_a_render_option_and_podcast_follows_the_speaker() -> None:
     assert BUILTIN["podcast"].recipe.reframe.mode == "track"
     with pytest.raises(RecipeError, match="reframe.mode"):
         with_overrides(BUILTIN["clean"].recipe, {"fit": "zoom"})
+
+
+def test_a_long_moving_path_is_a_crop_ffmpeg_accepts() -> None:
+    box = camera.Box(640, 360, CROP_W, 360)
+    count = 60 * RATE
+    aim = np.stack([320 + 200 * np.sin(np.arange(count) / 45), np.full(count, 180)], 1)
+    path = camera.follow([camera.Stretch(0, count // 2, aim[:count // 2], True),
+                          camera.Stretch(count // 2, count, aim[count // 2:][::-1], True)], box, RATE)
+    text = path.x_expression()
+    assert text.count("clip(") > 200
+    crop = f"crop=w={CROP_W}:h=360:x='{text}':y=0"
+    blank = f"color=size=640x360:rate={RATE}:d=60"
+    done = subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", blank, "-vf", crop,
+                           "-f", "null", "-"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-300:]
+    ten_minutes = np.tile(path.x, 10)
+    assert camera.expression(ten_minutes, ()).count("clip(") <= camera.MAX_TERMS

@@ -23,6 +23,7 @@ import numpy as np
 FACE_HEIGHT_AT = 0.38  # the face centre sits this far down the crop (leaves the caption zone free)
 SMALL_JUMP = 0.08  # of the crop width: a change of subject closer than this pans instead of cutting
 TOLERANCE_PX = 0.5
+MAX_TERMS = 1500  # ~35 kB of expression per axis: the whole graph stays one command-line argument
 
 
 @dataclass(frozen=True)
@@ -162,34 +163,45 @@ def _axis(aim: list[float], position: float, velocity: float, low: float, high: 
 
 def expression(values: np.ndarray, cuts: Sequence[int]) -> str:
     """`values[n]` as an ffmpeg expression of the frame number n: ramps between the key frames
-    of a simplified path plus a step at each cut (exact to within TOLERANCE_PX)."""
+    of a simplified path plus a step at each cut (within TOLERANCE_PX, coarser only for very long
+    paths, to keep under MAX_TERMS). ffmpeg refuses a flat sum of ~100 terms, so the terms are
+    added as a balanced tree of parentheses."""
     if len(values) == 0:
         return "0"
-    keys = _key_frames(values, cuts)
+    tolerance = TOLERANCE_PX
+    while len(keys := _key_frames(values, cuts, tolerance)) > MAX_TERMS:
+        tolerance *= 2
     terms = [f"{values[0]:.1f}"]
     for a, b in zip(keys, keys[1:], strict=False):
         change = values[b] - values[a]
         if abs(change) < 0.05:
             continue
         if b in cuts:
-            terms.append(f"{change:+.1f}*gte(n,{b})")
+            terms.append(f"{change:.1f}*gte(n,{b})")
         else:
-            terms.append(f"{change / (b - a):+.4f}*clip(n-{a},0,{b - a})")
-    return "".join(terms)
+            terms.append(f"{change / (b - a):.4f}*clip(n-{a},0,{b - a})")
+    return _balanced(terms)
 
 
-def _key_frames(values: np.ndarray, cuts: Sequence[int]) -> list[int]:
+def _balanced(terms: list[str]) -> str:
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return f"({_balanced(terms[:middle])}+{_balanced(terms[middle:])})"
+
+
+def _key_frames(values: np.ndarray, cuts: Sequence[int], tolerance: float) -> list[int]:
     """Frame numbers where the simplified path bends: the ends, each cut and the frame before it,
     and what Ramer–Douglas–Peucker keeps between them."""
     edges = sorted({0, len(values) - 1, *cuts, *(c - 1 for c in cuts)})
     keys = set(edges)
     for first, last in zip(edges, edges[1:], strict=False):
         if last not in cuts:
-            keys |= _simplify(values, first, last)
+            keys |= _simplify(values, first, last, tolerance)
     return sorted(keys)
 
 
-def _simplify(values: np.ndarray, first: int, last: int) -> set[int]:
+def _simplify(values: np.ndarray, first: int, last: int, tolerance: float) -> set[int]:
     """Ramer–Douglas–Peucker on values[first..last]: the frames a straight-line path must keep."""
     keep = {first, last}
     stack = [(first, last)]
@@ -201,7 +213,7 @@ def _simplify(values: np.ndarray, first: int, last: int) -> set[int]:
         line = values[a] + (values[b] - values[a]) * (span - a) / (b - a)
         errors = np.abs(values[a + 1:b] - line)
         worst = int(np.argmax(errors))
-        if errors[worst] > TOLERANCE_PX:
+        if errors[worst] > tolerance:
             middle = a + 1 + worst
             keep.add(middle)
             stack += [(a, middle), (middle, b)]
