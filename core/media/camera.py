@@ -180,14 +180,15 @@ def expression(values: np.ndarray, cuts: Sequence[int]) -> str:
             terms.append(f"{change:.1f}*gte(n,{b})")
         else:
             terms.append(f"{change / (b - a):.4f}*clip(n-{a},0,{b - a})")
-    return _balanced(terms)
+    return balanced_sum(terms)
 
 
-def _balanced(terms: list[str]) -> str:
+def balanced_sum(terms: list[str]) -> str:
+    """Terms added as a balanced tree: ffmpeg refuses a flat sum of about 100 terms."""
     if len(terms) == 1:
         return terms[0]
     middle = len(terms) // 2
-    return f"({_balanced(terms[:middle])}+{_balanced(terms[middle:])})"
+    return f"({balanced_sum(terms[:middle])}+{balanced_sum(terms[middle:])})"
 
 
 def _key_frames(values: np.ndarray, cuts: Sequence[int], tolerance: float) -> list[int]:

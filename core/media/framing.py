@@ -150,7 +150,7 @@ def _half_box(segments: list[tracking.Segment], tracks: dict[int, tracking.Track
 
 def _when(segments: list[tracking.Segment], fps: float, frames: int) -> str:
     spans = [(_frame(s.start, fps, frames), _frame(s.end, fps, frames)) for s in segments if s.split]
-    return "+".join(f"between(n,{a},{b - 1})" for a, b in spans if b > a)
+    return camera.balanced_sum([f"between(n,{a},{b - 1})" for a, b in spans if b > a])
 
 
 def _frame(t: float, fps: float, frames: int) -> int:
