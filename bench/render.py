@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import load_settings  # noqa: E402
-from core.media import analysis, captions, encoders, framing, graph, presets  # noqa: E402
+from core.media import analysis, captions, encoders, framing, graph, loudness, presets  # noqa: E402
 from core.media.faces import FaceFinder  # noqa: E402
 from core.media.probe import probe  # noqa: E402
-from core.media.transcribe import decode, load_model, transcribe  # noqa: E402
+from core.media.transcribe import SAMPLE_RATE, decode, load_model, transcribe  # noqa: E402
 from core.media.validate import usable  # noqa: E402
 from tests.support.faces import Person, scene_video, walking  # noqa: E402
 from tests.support.media import video  # noqa: E402
@@ -77,12 +77,14 @@ def our_pass(src: Path, out: Path, folder: Path, settings) -> tuple[list[str], f
     source = usable(probe(src), max_mb=settings.max_input_mb, max_minutes=settings.max_input_minutes)
     load_model(settings.whisper_model)
     began, cpu = time.monotonic(), time.process_time()
-    words = transcribe(decode(src), model_name=settings.whisper_model)
+    samples = decode(src)
+    words = transcribe(samples, model_name=settings.whisper_model)
     transcribe_s, transcribe_cpu = time.monotonic() - began, time.process_time() - cpu
     ass = captions.write_ass(words, recipe.captions, folder / "captions.ass")
     choice = encoders.choose("x264", encoders.Capabilities(frozenset(), False))
+    leveling = loudness.plan(src, 0.0, source.duration_s, loudness.speech_level(samples, SAMPLE_RATE))
     job = graph.Pass(source, recipe, 0.0, source.duration_s, out, encoders.video_args(choice, settings),
-                     ass, captions.fonts_dir(recipe.captions.font))
+                     ass, captions.fonts_dir(recipe.captions.font), leveling=leveling)
     return graph.argv(job), transcribe_s, transcribe_cpu, len(words)
 
 

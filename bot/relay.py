@@ -1,13 +1,23 @@
 """The outbox relay: delivers a front's pending events, editing progress messages in place.
 
-One relay per front. A delivery that fails stays in the outbox and is tried again with
-backoff (or after the platform's retry-after), so nothing a worker reported is lost.
+One relay per front. Each front classifies its platform's refusals (`DeliveryError.kind`):
+
+- transient: the event stays and is tried again with backoff, or after the platform's
+  retry-after, so nothing a worker reported is lost;
+- permanent: it can never arrive (the chat is gone, the bot was removed, the person blocked
+  it): the event is ended with its reason, which /status counts;
+- message gone: the message an edit was for was deleted: a fresh one is posted, or the edit
+  is dropped when the job it reported on has finished;
+- moved: the chat has a new id: everything bound to it moves (core.chats) and the message
+  goes to the new id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import enum
 import logging
 import os
 import socket
@@ -17,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from core import leases, outbox, storage
+from core import chats, leases, outbox, storage
 from core.messages import Progress, Reply
-from core.models import OutboxEvent, OutboxKind
+from core.models import Job, JobState, OutboxEvent, OutboxKind
+from core.outbox import Undeliverable
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,12 +38,48 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 15.0
 
 
-class DeliveryError(Exception):
-    """Delivery failed; `retry_after` is what the platform asked for, if it said."""
+class FailureKind(enum.StrEnum):
+    """What a platform's refusal means for the event (see the module docstring)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    transient = "transient"
+    permanent = "permanent"
+    message_gone = "message_gone"
+    moved = "moved"
+
+
+class DeliveryError(Exception):
+    """Delivery failed, classified by the front that read the platform's answer.
+
+    `retry_after` (seconds) is what the platform asked for, if it said; `reason` why a
+    permanent failure can never succeed; `moved` the chat's (old, new) ids.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        kind: FailureKind = FailureKind.transient,
+        reason: Undeliverable | None = None,
+        moved: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.kind = kind
+        self.reason = reason
+        self.moved = moved
+
+    @classmethod
+    def permanent(cls, message: str, reason: Undeliverable) -> DeliveryError:
+        return cls(message, kind=FailureKind.permanent, reason=reason)
+
+    @classmethod
+    def message_gone(cls, message: str) -> DeliveryError:
+        return cls(message, kind=FailureKind.message_gone, reason=Undeliverable.refused)
+
+    @classmethod
+    def chat_moved(cls, message: str, old: str, new: str) -> DeliveryError:
+        return cls(message, kind=FailureKind.moved, moved=(old, new))
 
 
 @dataclass(frozen=True)
@@ -130,24 +177,56 @@ class Relay:
             await asyncio.to_thread(self._files_here, envelope)
             if message_id and self._too_soon(event.key):
                 continue
-            try:
-                if message_id:
-                    await self.deliverer.edit(envelope, message_id)
-                    new_id: str | None = message_id
-                else:
-                    new_id = await self.deliverer.send(envelope)
-            except DeliveryError as exc:
-                await asyncio.to_thread(self._failed, event, str(exc), exc.retry_after)
-                continue
-            except Exception as exc:
-                log.warning("%s delivery of outbox event %s failed", front, event.id, exc_info=True)
-                await asyncio.to_thread(self._failed, event, f"{type(exc).__name__}: {exc}", None)
-                continue
-            if event.key:
-                self._last_edit[event.key] = time.monotonic()
-            await asyncio.to_thread(self._delivered, event.id, new_id)
-            delivered += 1
+            if await self._deliver(event, envelope, message_id):
+                delivered += 1
         return delivered
+
+    async def _deliver(self, event: OutboxEvent, envelope: Envelope, message_id: str | None, *,
+                       again: bool = False) -> bool:
+        """One event: edit its message or post it; a refusal is handled by its kind. `again`
+        marks the one second attempt a moved chat or a deleted message allows."""
+        try:
+            if message_id:
+                await self.deliverer.edit(envelope, message_id)
+                new_id: str | None = message_id
+            else:
+                new_id = await self.deliverer.send(envelope)
+        except DeliveryError as exc:
+            return await self._refused(event, envelope, message_id, exc, again=again)
+        except Exception as exc:
+            log.warning("%s delivery of outbox event %s failed", self.deliverer.front, event.id,
+                        exc_info=True)
+            await asyncio.to_thread(self._failed, event, f"{type(exc).__name__}: {exc}", None)
+            return False
+        if event.key:
+            self._last_edit[event.key] = time.monotonic()
+        await asyncio.to_thread(self._delivered, event.id, new_id)
+        return True
+
+    async def _refused(self, event: OutboxEvent, envelope: Envelope, message_id: str | None,
+                       error: DeliveryError, *, again: bool) -> bool:
+        front = self.deliverer.front
+        if error.kind is FailureKind.moved and error.moved and not again:
+            old, new = error.moved
+            await asyncio.to_thread(self._move, old, new)
+            log.info("%s chat %s is now %s; outbox event %s follows it", front, old, new, event.id)
+            target = dataclasses.replace(envelope, chat_ref=new) if envelope.chat_ref == old else envelope
+            return await self._deliver(event, target, None, again=True)
+        if error.kind is FailureKind.message_gone and message_id and not again:
+            if await asyncio.to_thread(self._finished, event, envelope):
+                await asyncio.to_thread(self._drop, event.id,
+                                        "the progress message was deleted and the job has finished")
+                return False
+            log.info("%s message %s was deleted; posting outbox event %s afresh", front, message_id, event.id)
+            return await self._deliver(event, envelope, None, again=True)
+        if error.kind in (FailureKind.transient, FailureKind.moved):
+            await asyncio.to_thread(self._failed, event, str(error), error.retry_after)
+            return False
+        reason = error.reason or Undeliverable.refused
+        log.warning("%s outbox event %s can never be delivered (%s): %s", front, event.id, reason.phrase,
+                    error)
+        await asyncio.to_thread(self._end, event.id, reason, str(error))
+        return False
 
     def _files_here(self, envelope: Envelope) -> None:
         """Attachments written on another machine are fetched from the shared MEDIA_STORE first."""
@@ -179,7 +258,30 @@ class Relay:
 
     def _failed(self, event: OutboxEvent, error: str, retry_after: float | None) -> None:
         with self.services.db.session() as session:
-            outbox.mark_failed(session, event, error, retry_in=retry_after)
+            if not outbox.mark_failed(session, event, error, retry_in=retry_after):
+                log.warning("%s outbox event %s gave up: %s", self.deliverer.front, event.id, error)
+
+    def _end(self, event_id: int, reason: Undeliverable, error: str) -> None:
+        with self.services.db.session() as session:
+            outbox.end_undelivered(session, event_id, reason, error)
+
+    def _drop(self, event_id: int, note: str) -> None:
+        with self.services.db.session() as session:
+            outbox.drop(session, event_id, note)
+
+    def _move(self, old: str, new: str) -> None:
+        with self.services.db.session() as session:
+            chats.move(session, self.deliverer.front, old, new)
+
+    def _finished(self, event: OutboxEvent, envelope: Envelope) -> bool:
+        """A progress report at 100 %, or for a job that has ended: its edit can be dropped."""
+        if not isinstance(envelope.message, Progress):
+            return False
+        if envelope.message.percent >= 100:
+            return True
+        with self.services.db.session() as session:
+            job = session.get(Job, event.job_id) if event.job_id else None
+            return job is not None and JobState(job.state).finished
 
 
 def _envelope(event: OutboxEvent) -> Envelope:

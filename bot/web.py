@@ -1,12 +1,19 @@
-"""The small HTTP server: /healthz, and the routes capabilities add (OAuth callbacks, webhooks)."""
+"""The small HTTP server: /healthz, and the routes capabilities add (OAuth callbacks, webhooks).
+
+Every response carries the security headers of bot/web_page.py and no server version; the
+home page and any unknown address get a short branded page instead of aiohttp's bare
+"404: Not Found".
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.web_page import SECURITY_HEADERS, Line, respond
+from core.publish.oauth_types import LINK_MINUTES
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -17,12 +24,44 @@ SERVICES = web.AppKey("services", Services)
 
 def build_app(services: Services, extra_routes: tuple[RouteSetup, ...] = ()) -> web.Application:
     """The app with /healthz and whatever routes the running fronts and capabilities add."""
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=1024**2, middlewares=[branded_errors])
     app[SERVICES] = services
+    app.on_response_prepare.append(_security_headers)
+    app.router.add_get("/", home)
     app.router.add_get("/healthz", healthz)
     for setup in extra_routes:
         setup(app)
     return app
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def branded_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown addresses and wrong methods get a short page that says where to start."""
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        return respond("Page not found", [
+            Line("There is nothing at this address."),
+            Line(f"The links the bot sends you work once, for {LINK_MINUTES} minutes. For a new one, "
+                 "send /connect youtube or /connect tiktok to the bot in your Discord server or "
+                 "Telegram chat.", "next"),
+        ], status=exc.status)
+
+
+async def home(request: web.Request) -> web.Response:
+    return respond("ettametta", [
+        Line("This address belongs to an ettametta bot. It finishes connecting YouTube and TikTok "
+             "accounts to the bot; there is nothing else to see here."),
+        Line("To connect an account, send /connect youtube or /connect tiktok to the bot in your "
+             "Discord server or Telegram chat. It sends you a link by private message.", "next"),
+    ])
 
 
 async def healthz(request: web.Request) -> web.Response:

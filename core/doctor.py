@@ -50,7 +50,8 @@ def check_ffmpeg(settings: Settings) -> list[Finding]:
     else:
         findings.append(Finding("x264 encoder", Level.ok, "libx264 available"))
     filters = _run(["ffmpeg", "-hide_banner", "-filters"])
-    missing = [name for name in ("ass", "lut3d", "zoompan", "eq", "loudnorm") if f" {name} " not in filters]
+    needed = ("ass", "lut3d", "zoompan", "eq", "acompressor", "alimiter", "ebur128")
+    missing = [name for name in needed if f" {name} " not in filters]
     if missing:
         findings.append(Finding("ffmpeg filters", Level.fail, f"missing: {', '.join(missing)}",
                                 "install Debian's ffmpeg (built with libass)"))

@@ -1,12 +1,16 @@
 """The outbox: messages owed to chats, written in the same transaction as the state they report.
 
 Workers never talk to chats. They add rows here; each front's relay delivers its rows,
-records the platform's message id, and retries until delivered.
+records the platform's message id, and retries until delivered — or, when the platform's
+answer says the message can never arrive (the chat is gone, the bot was removed, the person
+blocked it), ends the row with the reason (`Undeliverable`) instead of retrying forever.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import enum
+from collections import Counter
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,6 +19,40 @@ from core.messages import Progress, Reply
 from core.models import Job, Member, OutboxEvent, OutboxKind, Workspace, utcnow
 
 MAX_BACKOFF_SECONDS = 300
+GIVE_UP_AFTER = timedelta(days=7)
+
+
+class Undeliverable(enum.StrEnum):
+    """Why an event was ended without being delivered (stored in `OutboxEvent.failure`).
+
+    Fronts map their platform's answers onto these (bot/telegram/failures.py,
+    bot/discord/failures.py); `phrase` is how /status says it.
+    """
+
+    chat_gone = "chat_gone"
+    bot_removed = "bot_removed"
+    blocked = "blocked"
+    no_private_chat = "no_private_chat"
+    user_gone = "user_gone"
+    no_permission = "no_permission"
+    refused = "refused"
+    gave_up = "gave_up"
+
+    @property
+    def phrase(self) -> str:
+        return _PHRASES[self]
+
+
+_PHRASES = {
+    Undeliverable.chat_gone: "the chat no longer exists",
+    Undeliverable.bot_removed: "the bot was removed from the chat",
+    Undeliverable.blocked: "the person blocked the bot",
+    Undeliverable.no_private_chat: "the person never opened a private chat with the bot",
+    Undeliverable.user_gone: "the person's account was deleted",
+    Undeliverable.no_permission: "the bot is not allowed to post there",
+    Undeliverable.refused: "the platform refused the message",
+    Undeliverable.gave_up: f"still failing after {GIVE_UP_AFTER.days} days",
+}
 
 
 def post(
@@ -72,8 +110,9 @@ def progress(session: Session, job: Job, report: Progress) -> OutboxEvent | None
     return event
 
 
-def direct(session: Session, member: Member, reply: Reply) -> OutboxEvent:
-    """A private message to one person (OAuth links, token warnings)."""
+def direct(session: Session, member: Member, reply: Reply, *, key: str | None = None) -> OutboxEvent:
+    """A private message to one person (OAuth links, token warnings); `key` names it, so a caller
+    can tell whether it was already sent."""
     workspace = session.get_one(Workspace, member.workspace_id)
     return post(
         session,
@@ -81,6 +120,7 @@ def direct(session: Session, member: Member, reply: Reply) -> OutboxEvent:
         member.user_ref,
         reply.model_copy(update={"private": True}),
         workspace_id=workspace.id,
+        key=key,
         kind=OutboxKind.direct,
     )
 
@@ -136,8 +176,14 @@ def mark_delivered(session: Session, event_id: int, platform_message_id: str | N
     )
 
 
-def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: float | None = None) -> None:
-    """Keep the event for another try, backing off exponentially (or as the platform asked)."""
+def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: float | None = None) -> bool:
+    """Keep the event for another try, backing off exponentially (or as the platform asked).
+
+    An event still failing `GIVE_UP_AFTER` after it was written is ended instead (False).
+    """
+    if event.created_at <= utcnow() - GIVE_UP_AFTER:
+        end_undelivered(session, event.id, Undeliverable.gave_up, error)
+        return False
     delay = retry_in if retry_in is not None else min(MAX_BACKOFF_SECONDS, 2 ** min(event.attempts, 8))
     session.execute(
         update(OutboxEvent)
@@ -148,6 +194,33 @@ def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: f
             next_attempt_at=utcnow() + timedelta(seconds=delay),
         )
     )
+    return True
+
+
+def end_undelivered(session: Session, event_id: int, reason: Undeliverable, error: str) -> None:
+    """Take an event out of the queue for good: it can never be delivered, for `reason`."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id)
+        .values(delivered_at=utcnow(), failure=reason.value, last_error=error[:1000])
+    )
+
+
+def drop(session: Session, event_id: int, note: str) -> None:
+    """Take an event out of the queue without delivering it, when nothing is lost (a progress
+    edit for a job that has finished); `note` says why."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id)
+        .values(delivered_at=utcnow(), last_error=note[:1000])
+    )
+
+
+def failures_since(session: Session, since: datetime) -> Counter[Undeliverable]:
+    """How many events were ended undelivered since `since`, by reason."""
+    rows = session.scalars(select(OutboxEvent.failure).where(
+        OutboxEvent.failure.is_not(None), OutboxEvent.delivered_at >= since))
+    return Counter(Undeliverable(value) for value in rows if value in Undeliverable.__members__)
 
 
 def undelivered_count(session: Session, front: str, workspace_id: int | None = None) -> int:

@@ -5,15 +5,7 @@ cd "$(dirname "$0")/.."
 
 # libgl1 and libglib2.0-0: OpenCV, which the face detector (mediapipe) loads
 DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose libgl1 libglib2.0-0)
-missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/debian-packages.sh "${DEBIAN_PACKAGES[@]}"
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

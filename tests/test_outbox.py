@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.relay import DeliveryError, Envelope, Relay
 from core import outbox
 from core.messages import Progress, Reply
-from core.models import OutboxEvent
+from core.models import Job, OutboxEvent, utcnow
+from core.outbox import Undeliverable
 
 
 class FlakyChat:
@@ -53,8 +55,6 @@ def test_an_event_is_delivered_once_even_when_the_first_attempt_fails(services) 
 
 
 def test_progress_edits_one_message_in_place_and_skips_stale_updates(services) -> None:
-    from core.models import Job
-
     with services.db.session() as session:
         job = Job(kind="render", payload={}, reply_front="test", reply_chat="chat-1")
         session.add(job)
@@ -85,3 +85,63 @@ def test_overlapping_relay_passes_deliver_each_event_once(services) -> None:
 
     asyncio.run(two_passes())
     assert chat.sent == [f"message {n}" for n in range(5)]
+
+
+class ChangingChat:
+    """A front whose chats change under the bot, answering with classified refusals."""
+
+    front = "test"
+
+    def __init__(self, *, gone: set[str] = frozenset(), moved: dict[str, str] | None = None) -> None:
+        self.gone = set(gone)
+        self.moved = moved or {}
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, envelope: Envelope) -> str | None:
+        if envelope.chat_ref in self.moved:
+            raise DeliveryError.chat_moved("moved", envelope.chat_ref, self.moved[envelope.chat_ref])
+        if envelope.chat_ref in self.gone:
+            raise DeliveryError.permanent("the bot was kicked", Undeliverable.bot_removed)
+        self.sent.append((envelope.chat_ref, _text(envelope)))
+        return f"m{len(self.sent)}"
+
+    async def edit(self, envelope: Envelope, message_id: str) -> None:
+        raise DeliveryError.message_gone("message to edit not found")
+
+
+def test_a_message_that_can_never_arrive_is_ended_with_its_reason_not_retried(services) -> None:
+    with services.db.session() as session:
+        outbox.post(session, "test", "kicked-from", Reply(text="render finished"))
+    relay = Relay(services, ChangingChat(gone={"kicked-from"}))
+    assert asyncio.run(relay.deliver_pending()) == 0
+    with services.db.session() as session:
+        event = session.scalar(select(OutboxEvent))
+        assert event.delivered_at is not None and event.failure == "bot_removed" and event.attempts == 0
+        assert outbox.failures_since(session, event.created_at) == {Undeliverable.bot_removed: 1}
+    assert asyncio.run(relay.deliver_pending()) == 0
+
+
+def test_an_event_still_failing_after_a_week_is_given_up(services) -> None:
+    with services.db.session() as session:
+        event = outbox.post(session, "test", "chat-1", Reply(text="render finished"))
+        session.flush()
+        event.created_at = utcnow() - outbox.GIVE_UP_AFTER - timedelta(minutes=1)
+    relay = Relay(services, FlakyChat(failures=1))
+    asyncio.run(relay.deliver_pending())
+    with services.db.session() as session:
+        event = session.scalar(select(OutboxEvent))
+        assert event.failure == "gave_up" and "503" in event.last_error
+
+
+def test_a_moved_chat_is_followed_with_everything_bound_to_it(services) -> None:
+    with services.db.session() as session:
+        job = Job(kind="render", payload={}, reply_front="test", reply_chat="old")
+        session.add(job)
+        session.flush()
+        outbox.reply_to_job(session, job, Reply(text="render finished"))
+        outbox.post(session, "test", "old", Reply(text="and another"))
+    chat = ChangingChat(moved={"old": "new"})
+    assert asyncio.run(Relay(services, chat).deliver_pending()) == 2
+    assert chat.sent == [("new", "render finished"), ("new", "and another")]
+    with services.db.session() as session:
+        assert session.scalar(select(Job.reply_chat)) == "new"

@@ -4,71 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.oauth_web import oauth_routes
-from bot.web import WebServer
-from core.db import upgrade
 from core.models import Account, OAuthState, utcnow
 from core.publish import tokens
-from tests.conftest import make_settings
-from tests.fakes.google_oauth import FakeGoogleOAuth
-from tests.fakes.tiktok_api import FakeTikTok
-from tests.fakes.youtube_upload import FakeYouTubeUploads
+from tests.support.oauth_site import authorise, dm_link
 from tests.support.publishing import expire_access_token, messages, person, run
-from workers.bootstrap import build_services
-from workers.local import LocalDispatcher
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def fakes():
-    with FakeGoogleOAuth() as google, FakeYouTubeUploads(google) as youtube, FakeTikTok() as tiktok:
-        youtube.add_my_channel("Cooking With Ada")
-        yield google, youtube, tiktok
-
-
-@pytest.fixture
-async def site(tmp_path: Path, fakes, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    google, youtube, tiktok = fakes
-    port = free_port()
-    settings = make_settings(tmp_path, web_port=port, public_url=f"http://127.0.0.1:{port}",
-                             google_api_base_url=youtube.url, **google.settings(), **tiktok.settings())
-    upgrade(settings)
-    services = build_services(settings, LocalDispatcher())
-    web = WebServer(services, (oauth_routes,))
-    assert await web.start()
-    try:
-        yield services
-    finally:
-        await web.stop()
-        services.db.dispose()
-
-
-def dm_link(services, user: str = "alice") -> str:
-    text = messages(services, user, "direct")[-1]
-    return re.search(r"https?://\S+", text).group(0)
-
-
-async def authorise(link: str) -> httpx.Response:
-    """The person opens the link, allows access, and the browser follows the redirect back."""
-    async with httpx.AsyncClient() as browser:
-        consent = await browser.get(link)
-        assert consent.status_code == 302, consent.text
-        return await browser.get(consent.headers["Location"])
+pytest_plugins = ("tests.support.oauth_fixtures",)
 
 
 @pytest.mark.parametrize("platform", ["youtube", "tiktok"])
@@ -132,9 +79,9 @@ async def test_a_replayed_state_is_refused_and_not_logged(site, caplog) -> None:
     link = dm_link(services)
     async with httpx.AsyncClient() as browser:
         callback = (await browser.get(link)).headers["Location"]
-        assert (await browser.get(callback)).status_code == 200
+        assert (await browser.get(callback, follow_redirects=True)).status_code == 200
         with caplog.at_level(logging.INFO):
-            again = await browser.get(callback)
+            again = await browser.get(callback, follow_redirects=True)
     assert again.status_code == 400 and "already used" in again.text
     state = re.search(r"state=([^&]+)", callback).group(1)
     ours = " ".join(r.getMessage() for r in caplog.records if r.name.startswith(("core", "bot")))
@@ -150,11 +97,12 @@ async def test_an_expired_or_unknown_state_is_refused(site, caplog) -> None:
         session.execute(update(OAuthState).values(expires_at=utcnow() - timedelta(seconds=1)))
     async with httpx.AsyncClient() as browser:
         callback = (await browser.get(link)).headers["Location"]
-        expired = await browser.get(callback)
-        forged = await browser.get(re.sub(r"state=[^&]+", "state=forged-state-value", callback))
-        wrong_platform = await browser.get(callback.replace("/youtube/", "/tiktok/"))
+        expired = await browser.get(callback, follow_redirects=True)
+        forged = await browser.get(re.sub(r"state=[^&]+", "state=forged-state-value", callback),
+                                   follow_redirects=True)
+        wrong_platform = await browser.get(callback.replace("/youtube/", "/tiktok/"), follow_redirects=True)
     assert expired.status_code == 400 and "expired" in expired.text
-    assert forged.status_code == 400 and "not one I issued" in forged.text
+    assert forged.status_code == 400 and "isn't one the bot made" in forged.text
     assert wrong_platform.status_code == 400
     assert all("forged-state-value" not in r.getMessage() for r in caplog.records
                if r.name.startswith(("core", "bot")))
@@ -196,8 +144,10 @@ async def test_declining_on_the_consent_page_connects_nothing_and_says_so(site) 
     async with httpx.AsyncClient() as browser:
         page = await browser.get(f"http://127.0.0.1:{port}/oauth/tiktok/callback",
                                  params={"state": state, "error": "access_denied",
-                                         "error_description": "The user denied the request"})
-    assert page.status_code == 400 and "denied" in page.text and "Nothing was connected" in page.text
+                                         "error_description": "The user denied the request"},
+                                 follow_redirects=True)
+    assert page.status_code == 400 and "You didn't allow access" in page.text
+    assert "Nothing was connected" in page.text and "access_denied" not in page.text
     assert any("Connecting TikTok failed" in text for text in messages(services, "alice", "direct"))
     with services.db.session() as session:
         assert session.scalar(select(Account)) is None

@@ -2,7 +2,8 @@
 
 Message ids are stored as "channel:message" so an edit needs no lookup. Short 429s are
 absorbed by discord.py's rate-limit buckets; longer ones (and anything else that fails)
-become a `DeliveryError`, so the outbox row stays and the relay tries again later.
+become a `DeliveryError` classified by bot/discord/failures.py: the relay tries again later,
+posts a deleted progress message afresh (10008), or ends a message that can never arrive.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 import discord
 from sqlalchemy import select
 
+from bot.discord.failures import classify
 from bot.discord.identity import FRONT
 from bot.discord.posting import OPEN_DMS_HELP, DMClosed, channel_upload_limit, post_prepared, send_dm
 from bot.discord.render import prepare, progress_content
@@ -141,8 +143,5 @@ class DiscordDeliverer:
 def _delivery_errors() -> Iterator[None]:
     try:
         yield
-    except discord.RateLimited as exc:
-        raise DeliveryError("Discord rate limit", exc.retry_after) from exc
-    except discord.HTTPException as exc:
-        retry_after = float(exc.response.headers.get("Retry-After", 0) or 0) if exc.status == 429 else None
-        raise DeliveryError(f"Discord said {exc.status} ({exc.code}): {exc.text}", retry_after) from exc
+    except (discord.RateLimited, discord.HTTPException) as exc:
+        raise classify(exc) from exc

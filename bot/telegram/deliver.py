@@ -2,24 +2,28 @@
 
 A private message to someone who never started the bot fails with 403; the group then gets
 a deep link (`t.me/<bot>?start=<code>`) and the message waits in the outbox until they
-press Start (see `deliver_waiting`), so nothing is lost.
+press Start (see `deliver_waiting`), so nothing is lost. Every other refusal is classified
+by bot/telegram/failures.py: a group upgraded to a supergroup is followed, a deleted progress
+message is posted afresh, a chat the bot can never reach again ends the event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.relay import DeliveryError, Envelope
 from bot.telegram.callers import FRONT
-from bot.telegram.client import retry_seconds
 from bot.telegram.codes import dm_code
+from bot.telegram.failures import classify
 from bot.telegram.sender import ReplySender
 from core import outbox
 from core.messages import Progress, Reply
@@ -59,18 +63,15 @@ class TelegramDeliverer:
 
     async def send(self, envelope: Envelope) -> str | None:
         message = envelope.message
-        try:
-            if isinstance(message, Progress):
+        if isinstance(message, Progress):
+            with _classified(envelope.chat_ref):
                 sent = await self.bot.send_message(envelope.chat_ref, message.line())
-                self._remember((envelope.chat_ref, str(sent.message_id)), message.line())
-                return str(sent.message_id)
-            if envelope.kind is OutboxKind.direct or message.private:
-                return await self._send_private(envelope, message)
+            self._remember((envelope.chat_ref, str(sent.message_id)), message.line())
+            return str(sent.message_id)
+        if envelope.kind is OutboxKind.direct or message.private:
+            return await self._send_private(envelope, message)
+        with _classified(envelope.chat_ref):
             return str((await self.sender.send(envelope.chat_ref, message)).message_id)
-        except RetryAfter as exc:
-            raise DeliveryError(str(exc), retry_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise DeliveryError(f"the bot may not post in chat {envelope.chat_ref}: {exc.message}") from exc
 
     async def edit(self, envelope: Envelope, message_id: str) -> None:
         """Replace a progress message's text, skipping edits that would change nothing."""
@@ -82,14 +83,13 @@ class TelegramDeliverer:
         markup = None
         if isinstance(message, Reply) and message.choices:
             markup = await self.sender.keyboard(envelope.chat_ref, message.choices)
-        try:
-            await self.bot.edit_message_text(text, chat_id=envelope.chat_ref, message_id=int(message_id),
-                                             reply_markup=markup)
-        except RetryAfter as exc:
-            raise DeliveryError(str(exc), retry_seconds(exc)) from exc
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        with _classified(envelope.chat_ref):
+            try:
+                await self.bot.edit_message_text(text, chat_id=envelope.chat_ref, message_id=int(message_id),
+                                                 reply_markup=markup)
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
         self._remember(shown_key, text)
 
     async def _send_private(self, envelope: Envelope, reply: Reply) -> str | None:
@@ -98,18 +98,20 @@ class TelegramDeliverer:
             log.warning("outbox event %s is private but names no recipient; not posted in the group",
                         envelope.event_id)
             return None
-        try:
-            return str((await self.sender.send(route.user_ref, reply)).message_id)
-        except Forbidden:
-            if route.group_ref is None:
-                raise
+        with _classified(route.user_ref):
+            try:
+                return str((await self.sender.send(route.user_ref, reply)).message_id)
+            except Forbidden as exc:
+                if route.group_ref is None or "initiate" not in exc.message.lower():
+                    raise
         code = await asyncio.to_thread(self._code, envelope.event_id, route.user_ref)
         link = f"{self.services.settings.telegram_link_url.rstrip('/')}/{self.bot.username}?start={code}"
-        await self.bot.send_message(
-            route.group_ref,
-            f"{route.user_name}, I have a private message for you. Open {link} and press Start: "
-            "it will arrive there.",
-        )
+        with _classified(route.group_ref):
+            await self.bot.send_message(
+                route.group_ref,
+                f"{route.user_name}, I have a private message for you. Open {link} and press Start: "
+                "it will arrive there.",
+            )
         raise DeliveryError("waiting for the person to start a private chat (deep link posted)",
                             DM_REMINDER_SECONDS)
 
@@ -156,3 +158,12 @@ class TelegramDeliverer:
     def _delivered(self, event_id: int, message_id: str) -> None:
         with self.services.db.session() as session:
             outbox.mark_delivered(session, event_id, message_id)
+
+
+@contextlib.contextmanager
+def _classified(chat_ref: str) -> Iterator[None]:
+    """Telegram's refusals of a message for `chat_ref` as the relay's `DeliveryError`s."""
+    try:
+        yield
+    except TelegramError as exc:
+        raise classify(exc, chat_ref) from exc

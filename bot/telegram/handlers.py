@@ -11,7 +11,6 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import update as sql_update
 from telegram import CallbackQuery, Chat, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import CallbackContext
@@ -22,13 +21,13 @@ from bot.telegram.client import retry_seconds
 from bot.telegram.codes import ChoiceTarget, choice_target, use_dm_code
 from bot.telegram.deliver import TelegramDeliverer
 from bot.telegram.sender import ReplySender
-from core import outbox
+from core import chats, outbox
 from core.commands.parser import parse_line
 from core.commands.registry import CommandError, get_command
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
-from core.models import Job, OneTimeCode, OutboxEvent, OutboxKind, Workspace, utcnow
+from core.models import OneTimeCode, OutboxKind, utcnow
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -113,23 +112,25 @@ class Handlers:
             return session.get_one(OneTimeCode, code).data.get("event_id")
 
     async def on_migrate(self, update: Update, context: CallbackContext) -> None:
-        """A group that becomes a supergroup gets a new chat id; its workspace moves with it."""
+        """A group that becomes a supergroup gets a new chat id; everything bound to it moves.
+
+        Telegram tells both chats (the old one names the new id, the new one the old id); the
+        move is the same either way and safe to make twice.
+        """
         message = update.effective_message
-        if message is None or message.migrate_to_chat_id is None:
+        if message is None:
             return
-        await asyncio.to_thread(self._migrate, str(message.chat.id), str(message.migrate_to_chat_id))
+        if message.migrate_to_chat_id is not None:
+            old, new = str(message.chat.id), str(message.migrate_to_chat_id)
+        elif message.migrate_from_chat_id is not None:
+            old, new = str(message.migrate_from_chat_id), str(message.chat.id)
+        else:
+            return
+        await asyncio.to_thread(self._migrate, old, new)
 
     def _migrate(self, old: str, new: str) -> None:
         with self.services.db.session() as session:
-            moved = session.execute(sql_update(Workspace).where(
-                Workspace.front == FRONT, Workspace.external_id == old).values(external_id=new)).rowcount
-            session.execute(sql_update(OutboxEvent).where(
-                OutboxEvent.front == FRONT, OutboxEvent.chat_ref == old,
-                OutboxEvent.delivered_at.is_(None)).values(chat_ref=new))
-            session.execute(sql_update(Job).where(Job.reply_front == FRONT, Job.reply_chat == old)
-                            .values(reply_chat=new))
-        if moved:
-            log.info("Telegram group %s became supergroup %s; its workspace moved with it", old, new)
+            chats.move(session, FRONT, old, new)
 
     async def on_callback(self, update: Update, context: CallbackContext) -> None:
         """A button press runs its command as the presser; the press is always answered, even

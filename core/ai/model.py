@@ -8,16 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from core.ai import limits
+from core.transcript import Word, merged, text_of
 
 MIN_TITLES = 3
 MAX_TITLES = 5
-
-
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start: float
-    end: float
 
 
 @dataclass(frozen=True)
@@ -39,21 +33,22 @@ class Brief:
 
     @property
     def transcript(self) -> str:
-        return " ".join(w.word.strip() for w in self.words if w.word.strip())
+        return text_of(self.words)
 
     def validation_context(self) -> dict[str, Any]:
         return {"attribution": self.attribution, "tiktok": "tiktok" in self.platforms}
 
 
 def words_from(transcript: list[Any] | None) -> tuple[Word, ...]:
-    """Words as the render stored them (`{"word", "start", "end"}`); malformed entries are skipped."""
+    """Words as the render stored them (`{"word", "start", "end"}`), split tokens merged
+    ("1" + ",200" → "1,200"); malformed entries are skipped."""
     words = []
     for item in transcript or []:
         try:
             words.append(Word(str(item["word"]), float(item["start"]), float(item["end"])))
         except (KeyError, TypeError, ValueError):
             continue
-    return tuple(words)
+    return tuple(merged(words))
 
 
 class Metadata(BaseModel):

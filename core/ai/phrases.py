@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from core.ai.model import Word
+from core.transcript import text_of
 
 SENTENCE_GAP_S = 0.7
 MAX_PHRASE_WORDS = 2
@@ -63,7 +64,7 @@ def sentences(words: tuple[Word, ...]) -> list[Sentence]:
 
 
 def _sentence(words: list[Word]) -> Sentence:
-    text = " ".join(w.word.strip() for w in words if w.word.strip())
+    text = text_of(words)
     text = text[:1].upper() + text[1:]
     stripped = text.rstrip().rstrip(",;:—–").rstrip()
     return Sentence(text=stripped, start=words[0].start, question=stripped.endswith("?"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from core import jobs
+from core import jobs, outbox
 from core.ai import describe_plan
 from core.commands.registry import (
     CommandError,
@@ -19,6 +22,8 @@ from core.media import encoders
 from core.messages import Reply
 from core.models import Lease, utcnow
 from core.services import Services
+
+FAILED_DELIVERIES_PERIOD = timedelta(days=7)
 
 
 @command("help", arg("command", "a command to explain in full", required=False))
@@ -46,10 +51,11 @@ def help_(inv: Invocation, svc: Services) -> Reply:
 
 @command("status")
 def status(inv: Invocation, svc: Services) -> Reply:
-    """Show workers, queue depth, scheduler, database and backends."""
+    """Show workers, queue depth, scheduler, database, backends and failed deliveries."""
     with svc.db.session() as session:
         depth = jobs.queue_depth(session)
         live = session.scalars(select(Lease).where(Lease.expires_at > utcnow())).all()
+        undelivered = outbox.failures_since(session, utcnow() - FAILED_DELIVERIES_PERIOD)
     workers = [lease for lease in live if lease.name.startswith("worker:")]
     queues = sorted({q for lease in workers for q in lease.holder.split(",") if q})
     scheduler = next((lease for lease in live if lease.name == "scheduler"), None)
@@ -62,5 +68,16 @@ def status(inv: Invocation, svc: Services) -> Reply:
         f"Scheduler: running in {scheduler.holder}" if scheduler else "Scheduler: not running",
         f"Encoder: {encoders.select(svc.settings).reason}",
         f"LLM: {describe_plan(svc.settings)}",
+        _failed_deliveries(undelivered),
     ]
     return Reply(text="\n".join(lines))
+
+
+def _failed_deliveries(counts: Counter[outbox.Undeliverable]) -> str:
+    days = FAILED_DELIVERIES_PERIOD.days
+    if not counts:
+        return f"Deliveries: none failed for good in the last {days} days"
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].phrase))
+    why = "; ".join(f"{n} because {reason.phrase}" for reason, n in ranked)
+    total = sum(counts.values())
+    return f"Deliveries: {total} failed for good in the last {days} days — {why}"

@@ -7,11 +7,12 @@ with whatever statistics the platform gives; scoring and merging never care whic
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from core.commands.registry import CommandError
 
@@ -21,8 +22,10 @@ YOUTUBE_SEARCH = "youtube-search"
 YTDLP = "ytdlp"
 
 _CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
-_HANDLE = re.compile(r"^@[\w.\-]{3,100}$")
 _REGION = re.compile(r"^[A-Za-z]{2}$")
+HANDLE_PUNCTUATION = frozenset("_-.\u00b7")
+HANDLE_MAX_CODE_POINTS = 100
+LATIN_HANDLE_MIN = 3
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,11 @@ def parse_source(text: str) -> SourceSpec:
         if not query:
             raise CommandError('Write search sources as search:"what to look for".')
         return SourceSpec(YOUTUBE_SEARCH, query)
-    if _CHANNEL_ID.match(text) or _HANDLE.match(text):
+    if _CHANNEL_ID.match(text):
         return SourceSpec(YOUTUBE_CHANNEL, text)
+    handle = youtube_handle(text)
+    if handle:
+        return SourceSpec(YOUTUBE_CHANNEL, handle)
     if lowered.startswith(("http://", "https://")):
         return _from_url(text)
     raise CommandError(
@@ -108,6 +114,39 @@ def _from_url(url: str) -> SourceSpec:
     if host in {"youtube.com", "youtu.be"} and segments:
         if segments[0] == "channel" and len(segments) > 1 and _CHANNEL_ID.match(segments[1]):
             return SourceSpec(YOUTUBE_CHANNEL, segments[1])
-        if segments[0].startswith("@") and _HANDLE.match(segments[0]):
-            return SourceSpec(YOUTUBE_CHANNEL, segments[0])
+        handle = youtube_handle(segments[0])
+        if handle:
+            return SourceSpec(YOUTUBE_CHANNEL, handle)
     return SourceSpec(YTDLP, url)
+
+
+def youtube_handle(text: str) -> str | None:
+    """`@name` as YouTube's handle rules allow it, decoded and NFC-normalised; None otherwise.
+
+    Browsers copy a handle in a URL percent-encoded (`@%E6%9D%B1…`), so it is decoded first.
+    YouTube's handle guidelines allow letters and digits of any of its supported languages,
+    combining marks that belong to them, and `_` `-` `.` `·` (Latin middle dot); 3–30
+    characters for Latin handles, with per-script limits for others. The length is checked
+    loosely (YouTube counts characters per script; code points run longer with marks) and the
+    API lookup is the final word on whether the handle exists.
+    """
+    try:
+        decoded = unicodedata.normalize("NFC", unquote(text, errors="strict"))
+    except UnicodeDecodeError:
+        return None
+    if not decoded.startswith("@"):
+        return None
+    name = decoded[1:]
+    if not 0 < len(name) <= HANDLE_MAX_CODE_POINTS or not all(map(_handle_character, name)):
+        return None
+    if not any(ch.isalnum() for ch in name):
+        return None
+    if name.isascii() and len(name) < LATIN_HANDLE_MIN:
+        return None
+    return decoded
+
+
+def _handle_character(ch: str) -> bool:
+    """A letter or mark of any script, a decimal digit, or one of the allowed punctuation marks."""
+    category = unicodedata.category(ch)
+    return ch in HANDLE_PUNCTUATION or category[0] in "LM" or category == "Nd"

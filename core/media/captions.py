@@ -2,7 +2,12 @@
 
 Each word gets its own event showing its whole "page" with that word in the highlight
 colour (scaling the active word would re-wrap the line, so only its colour changes).
-Lines break at pauses and sentence ends so a caption never straddles two thoughts.
+A page never straddles two thoughts: a new page starts after a sentence end, after a long
+pause, and after a shorter pause at a comma (recognisers often write a sentence end heard as
+a pause as a comma: "before touch, the"). Words are the transcript's merged words, so a
+number like "100,000" or "3.5%" is one word and never breaks across lines. Every word is
+highlighted for at least MIN_WORD_S, even one the recogniser gave no duration, so no spoken
+word is ever left uncaptioned.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.media.recipe import OUTPUT_HEIGHT, OUTPUT_WIDTH, CaptionStyle
-from core.media.transcribe import Word
+from core.transcript import Word, ends_clause, ends_sentence, merged
 
-PAUSE_S = 0.6
+PAUSE_S = 0.6  # a pause this long ends a thought wherever it falls
+CLAUSE_PAUSE_S = 0.3  # ... and this long after a comma, semicolon, colon or dash
+MIN_WORD_S = 0.15  # the least time a word is highlighted (seconds)
 LINGER_S = 0.4
 CHARS_PER_EM = 0.62  # average advance of a bold sans glyph, in ems: keeps lines inside the frame
 SIDE_MARGIN = 110
@@ -32,10 +39,8 @@ def pages(words: Sequence[Word], style: CaptionStyle) -> list[list[list[Word]]]:
     page: list[list[Word]] = []
     line: list[Word] = []
     previous: Word | None = None
-    for word in words:
-        breaks_thought = previous is not None and (
-            word.start - previous.end > PAUSE_S or previous.word[-1] in ".?!"
-        )
+    for word in merged(words):
+        breaks_thought = previous is not None and ends_thought(previous, word)
         too_long = len(" ".join(w.word for w in [*line, word])) > max_chars
         if line and (breaks_thought or too_long or len(line) >= style.max_words_per_line):
             page.append(line)
@@ -52,22 +57,38 @@ def pages(words: Sequence[Word], style: CaptionStyle) -> list[list[list[Word]]]:
     return result
 
 
+def ends_thought(previous: Word, word: Word) -> bool:
+    """Whether `word` starts a new thought: after a sentence end, a long pause, or a shorter
+    pause at a clause mark."""
+    pause = word.start - previous.end
+    return (ends_sentence(previous.word) or pause > PAUSE_S
+            or (pause >= CLAUSE_PAUSE_S and ends_clause(previous.word)))
+
+
 def ass_document(words: Sequence[Word], style: CaptionStyle) -> str:
     events = []
     grouped = pages(words, style)
+    shown = iter(shown_from([word for page in grouped for line in page for word in line]))
+    starts = [[next(shown) for line in page for _ in line] for page in grouped]
     for index, page in enumerate(grouped):
         flat = [word for line in page for word in line]
-        next_start = grouped[index + 1][0][0].start if index + 1 < len(grouped) else None
-        page_end = flat[-1].end + LINGER_S
-        if next_start is not None:
-            page_end = min(page_end, next_start)
+        page_starts = starts[index]
+        page_end = max(flat[-1].end, page_starts[-1] + MIN_WORD_S) + LINGER_S
+        if index + 1 < len(grouped):
+            page_end = min(page_end, starts[index + 1][0])
         for position, word in enumerate(flat):
-            start = word.start
-            end = flat[position + 1].start if position + 1 < len(flat) else page_end
-            if end - start < 0.02:
-                continue
-            events.append(_dialogue(start, end, _page_text(page, word, style)))
+            end = page_starts[position + 1] if position + 1 < len(flat) else page_end
+            events.append(_dialogue(page_starts[position], end, _page_text(page, word, style)))
     return _header(style) + "\n".join(events) + "\n"
+
+
+def shown_from(words: Sequence[Word]) -> list[float]:
+    """When each word's highlight starts (seconds): its spoken start, or later when the words
+    before it need their MIN_WORD_S (a word with no duration shares the next word's time)."""
+    starts: list[float] = []
+    for word in words:
+        starts.append(max(word.start, starts[-1] + MIN_WORD_S) if starts else word.start)
+    return starts
 
 
 def write_ass(words: Sequence[Word], style: CaptionStyle, path: Path) -> Path:

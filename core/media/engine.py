@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from core.config import Settings
-from core.media import analysis, captions, encoders, extras, ffrun, framing, graph
+from core.media import analysis, captions, encoders, extras, ffrun, framing, graph, loudness
 from core.media.best_moment import best_window
 from core.media.faces import FaceDetectionUnavailable
 from core.media.probe import MediaError, probe
@@ -64,6 +65,7 @@ class RenderResult:
     pass_s: float
     speech: str = ""
     notes: list[str] = field(default_factory=list)
+    sound: loudness.Loudness | None = None  # measured on the output
     fit: str = ""  # the fit drawn: crop, blur, track, split, or centre (track/split found no face)
     people: int | None = None  # faces found at once (fit=track/split only)
 
@@ -74,7 +76,8 @@ class RenderResult:
     def summary(self) -> str:
         text = (f"Rendered {self.duration_s:.1f} s at {self.width}x{self.height}, "
                 f"{self.size_bytes / 1_000_000:.1f} MB, {self.encoder}, "
-                f"{self.realtime_factor:.1f}x realtime, {self.speech}.")
+                f"{self.realtime_factor:.1f}x realtime, {self.speech}"
+                f"{f', {self.sound}' if self.sound else ''}.")
         return " ".join([text, *self.notes])
 
 
@@ -87,10 +90,12 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
     notes: list[str] = []
     start, end = _window(src, recipe)
     words: list[Word] = []
+    samples = None
     t0 = time.monotonic()
     if src.has_audio:  # even without captions: the transcript feeds the title proposals
         report(4, "transcribing speech", None)
-        words, start, end = _speech(src, recipe, settings, start, end, notes)
+        samples = decode(src.path)
+        words, start, end = _speech(samples, src, recipe, settings, start, end, notes)
     transcribe_s = time.monotonic() - t0
     if end - start > recipe.max_seconds:
         end = start + recipe.max_seconds
@@ -104,6 +109,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         notes.append(framed.note)
     targets.output.parent.mkdir(parents=True, exist_ok=True)
     choice = choice or encoders.select(settings)
+    leveling = _leveling(src, recipe, samples, start, duration, report, notes)
     with tempfile.TemporaryDirectory(prefix="ettametta-render-") as work:
         ass = None
         if recipe.captions.enabled and timeline:
@@ -113,12 +119,13 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
             report(PASS_FROM - 1, "finding scene cuts", None)
             cuts = seen_cuts if seen_cuts is not None else tuple(extras.scene_cuts(src.path, start, duration))
         job = graph.Pass(src, recipe, start, duration, targets.output, {}, ass,
-                         captions.fonts_dir(recipe.captions.font), cuts, framed)
+                         captions.fonts_dir(recipe.captions.font), cuts, leveling, framed)
         pass_s, encoder = _encode(job, choice, settings, report, notes)
     report(PASS_TO, "making the preview", None)
     extras.make_preview(targets.output, targets.preview, extras.preview_start(timeline, duration))
     report(97, "making the thumbnail", None)
     extras.make_thumbnail(targets.output, targets.thumbnail, extras.thumbnail_time(timeline, duration))
+    heard = _sound_check(targets.output, leveling)
     made = probe(targets.output)
     video = made.video
     assert video is not None
@@ -126,7 +133,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         targets=targets, duration_s=made.duration_s or duration, size_bytes=made.size_bytes,
         width=video.width or 0, height=video.height or 0, encoder=encoder, transcript=timeline,
         captions=ass is not None, start=start, end=end, wall_s=time.monotonic() - began,
-        transcribe_s=transcribe_s, pass_s=pass_s, speech=speech, notes=notes,
+        transcribe_s=transcribe_s, pass_s=pass_s, speech=speech, notes=notes, sound=heard,
         fit=framed.fit if framed else recipe.reframe.mode, people=framed.people if framed else None,
     )
 
@@ -139,10 +146,9 @@ def _window(src: Usable, recipe: Recipe) -> tuple[float, float]:
     return start, end
 
 
-def _speech(src: Usable, recipe: Recipe, settings: Settings, start: float, end: float,
+def _speech(samples: Any, src: Usable, recipe: Recipe, settings: Settings, start: float, end: float,
             notes: list[str]) -> tuple[list[Word], float, float]:
     """Transcribe the window (or everything, to choose the best moment); words on source time."""
-    samples = decode(src.path)
     if recipe.trim.auto_seconds:
         words = transcribe(samples, model_name=settings.whisper_model)
         moment = best_window(words, recipe.trim.auto_seconds, src.duration_s)
@@ -169,6 +175,28 @@ def _framing(src: Usable, recipe: Recipe, settings: Settings, start: float, end:
     framed = framing.plan(seen, [(word.start, word.end) for word in words], fit=recipe.reframe.mode,
                           frame=(src.width, src.height), crop=(w, h), fps=src.out_fps)
     return framed, seen.cuts
+
+
+def _leveling(src: Usable, recipe: Recipe, samples: Any, start: float, duration: float,
+              report: Report, notes: list[str]) -> loudness.Leveling | None:
+    """The measured loudness chain for the kept window (None: audio as recorded, or silent)."""
+    if samples is None or not recipe.loudnorm:
+        return None
+    report(PASS_FROM - 2, "measuring loudness", None)
+    window = samples[int(start * SAMPLE_RATE):int((start + duration) * SAMPLE_RATE)]
+    leveling = loudness.plan(src.path, start, duration, loudness.speech_level(window, SAMPLE_RATE))
+    if leveling is not None and leveling.shortfall:
+        notes.append(leveling.shortfall)
+    return leveling
+
+
+def _sound_check(output: Path, leveling: loudness.Leveling | None) -> loudness.Loudness:
+    """The output's measured loudness; MediaError if it breaks the loudness promise."""
+    heard = loudness.measure(output)
+    trouble = loudness.problem(heard, leveling) if leveling is not None else None
+    if trouble:
+        raise MediaError(f"the render failed its sound check: {trouble}.")
+    return heard
 
 
 def _speech_note(src: Usable, recipe: Recipe, timeline: list[Word]) -> str:

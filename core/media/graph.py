@@ -15,11 +15,11 @@ from typing import Any
 
 import ffmpeg
 
+from core.media import loudness
 from core.media.framing import Framing
 from core.media.recipe import OUTPUT_HEIGHT, OUTPUT_WIDTH, Grade, Interrupts, Recipe
 from core.media.validate import Usable
 
-LOUDNESS = {"I": -14, "TP": -1.5, "LRA": 11}
 AUDIO_RATE = 48_000
 
 # named looks, as eq settings and per-channel curves
@@ -50,6 +50,7 @@ class Pass:
     ass_path: Path | None = None
     fonts_dir: str | None = None
     scene_cuts: tuple[float, ...] = ()
+    leveling: loudness.Leveling | None = None  # None: the audio as recorded
     framing: Framing | None = None  # fit=track/split: the moving crops (None: a fixed centre crop)
 
 
@@ -187,8 +188,8 @@ def _audio(inp: Any, job: Pass) -> Any:
         return ffmpeg.input(f"anullsrc=channel_layout=stereo:sample_rate={AUDIO_RATE}", f="lavfi",
                             t=f"{job.duration:.3f}").audio
     audio = inp.audio
-    if job.recipe.loudnorm:
-        audio = audio.filter("loudnorm", **LOUDNESS).filter("aresample", AUDIO_RATE)
+    if job.leveling is not None:
+        audio = loudness.normalised(audio, job.leveling, AUDIO_RATE)
     return audio
 
 

@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from core.media.loudness import promise
 from core.media.recipe import Recipe, RecipeError, load_recipe
 
 
@@ -145,6 +146,6 @@ def explain(recipe: Recipe) -> str:
         f"  colour: {grade}",
         f"  captions: {captions}",
         f"  punch-ins: {interrupts}",
-        f"  audio: {'loudness −14 LUFS' if recipe.loudnorm else 'as recorded'}",
+        f"  audio: {promise() if recipe.loudnorm else 'as recorded'}",
         f"  target: {recipe.target} (≤ {recipe.max_seconds / 60:.0f} min)",
     ])

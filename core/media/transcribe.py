@@ -1,35 +1,32 @@
 """Word-level transcription with faster-whisper: the bundled tiny.en by default, fully offline.
 
 The model is loaded once per process (0.2–0.5 s, ~340 MB) and reused by every render.
-Voice-activity filtering keeps whisper from inventing words over music, tones or silence.
+Voice-activity filtering keeps whisper from inventing words over music, tones or silence;
+steady tones and hum are removed first so they cannot hide speech from it. The words whisper
+gives are then made readable and true to the voice: split numbers glued back ("100" + ",000")
+and each word's edges moved onto the voice where whisper let them run into a pause.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from core.media.probe import MediaError
+from core.media.speech_audio import steady_removed, voiced
+from core.transcript import Word, merged
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
+MAX_SHIFT_S = 0.5  # a word's edge moves earlier/later onto the voice by at most this much
+MIN_OVERLAP_S = 0.05  # a stretch of voice touching a word by less belongs to its neighbour
 
 
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start: float
-    end: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
-
-    def shifted(self, offset: float) -> Word:
-        return Word(self.word, self.start + offset, self.end + offset)
 
 
 def model_path(name: str) -> str:
@@ -78,16 +75,44 @@ GREEDY = 1
 
 
 def transcribe(samples: Any, *, model_name: str = "", offset: float = 0.0) -> list[Word]:
-    """Words with start/end seconds (plus `offset`); an empty list means no speech was found."""
+    """Words with start/end seconds (plus `offset`); an empty list means no speech was found.
+
+    `samples`: 16 kHz mono float32, as `decode` gives them.
+    """
     if len(samples) < SAMPLE_RATE // 4:
         return []
+    clean = steady_removed(samples)
     model = load_model(model_name)
-    segments, _info = model.transcribe(samples, word_timestamps=True, vad_filter=True,
+    segments, _info = model.transcribe(clean, word_timestamps=True, vad_filter=True,
                                        condition_on_previous_text=False, beam_size=GREEDY)
-    words = []
-    for segment in segments:
-        for word in segment.words or ():
-            text = word.word.strip()
-            if text:
-                words.append(Word(text, float(word.start) + offset, float(word.end) + offset))
-    return words
+    heard = [Word(word.word, float(word.start), float(word.end))
+             for segment in segments for word in segment.words or ()]
+    words = on_voice(merged(heard), voiced(clean, SAMPLE_RATE))
+    return [word.shifted(offset) for word in words]
+
+
+def on_voice(words: Sequence[Word], stretches: Sequence[tuple[float, float]]) -> list[Word]:
+    """Each word's start and end moved onto the voice (`stretches`: (start, end) seconds where
+    it is heard): never into a quiet stretch, and out to where the voice really begins or ends
+    when whisper put the edge inside a stretch that no neighbouring word shares."""
+    result: list[Word] = []
+    for index, word in enumerate(words):
+        floor = result[-1].end if result else 0.0
+        ceiling = words[index + 1].start if index + 1 < len(words) else math.inf
+        result.append(_tightened(word, stretches, floor, ceiling))
+    return result
+
+
+def _tightened(word: Word, stretches: Sequence[tuple[float, float]], floor: float,
+               ceiling: float) -> Word:
+    least = min(MIN_OVERLAP_S, word.end - word.start)
+    heard = [(a, b) for a, b in stretches if min(b, word.end) - max(a, word.start) >= least]
+    if not heard:
+        return word
+    (begins, _), (_, ends) = heard[0], heard[-1]
+    start, end = word.start, word.end
+    if begins > start or (begins >= floor and start - begins <= MAX_SHIFT_S):
+        start = begins
+    if ends < end or (ends <= ceiling and ends - end <= MAX_SHIFT_S):
+        end = ends
+    return Word(word.word, start, max(start, end))

@@ -66,6 +66,8 @@ class OutboxEvent(CreatedAt, Base):
 
     `key` groups events that update one message (a job's progress message is edited in
     place); `platform_message_id` records what the platform called the delivered message.
+    `delivered_at` is when the event left the queue: delivered, superseded, or ended because
+    it can never be delivered — then `failure` says why (core.outbox.Undeliverable).
     """
 
     __tablename__ = "outbox"
@@ -86,3 +88,4 @@ class OutboxEvent(CreatedAt, Base):
     delivered_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+    failure: Mapped[str | None] = mapped_column(String(32))

@@ -3,7 +3,9 @@
 A link's `state` is random, single-use, bound to the person and workspace that asked for
 it, and dies after ten minutes. Only its SHA-256 is stored, with the PKCE verifier
 encrypted next to it. A replayed, foreign or expired state is refused and logged — the
-state value itself never reaches a log line.
+state value itself never reaches a log line — and the person who asked for an expired or
+reused link is told by DM as well as on the page. How it ended is an `Outcome` of reason
+codes and names (core.publish.oauth_words words it); provider text is never passed on.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from types import ModuleType
 
 from sqlalchemy import select, update
@@ -20,16 +21,16 @@ from sqlalchemy.orm import Session
 from core import audit, outbox
 from core.config import Settings, new_token
 from core.messages import Reply
-from core.models import Account, Member, OAuthState, utcnow
+from core.models import Account, Member, OAuthState, OutboxEvent, Workspace, utcnow
 from core.publish import oauth_google, oauth_tiktok, tokens
-from core.publish.oauth_types import ConnectFailed, RemoteIdentity
+from core.publish.oauth_types import LINK_MINUTES, STATE_TTL, ConnectFailed, RemoteIdentity
+from core.publish.oauth_words import LABELS, explain, known_reason, next_step, place
 from core.services import Services
 
 log = logging.getLogger(__name__)
 
-STATE_TTL = timedelta(minutes=10)
+ACCOUNT_NAME_SHOWN = 100
 PROVIDERS: dict[str, ModuleType] = {"youtube": oauth_google, "tiktok": oauth_tiktok}
-LABELS = {"youtube": "YouTube", "tiktok": "TikTok"}
 CONFIG_NAMES = {"youtube": "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET",
                 "tiktok": "TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET"}
 
@@ -47,8 +48,23 @@ class Pending:
 
 @dataclass(frozen=True)
 class Outcome:
+    """How a callback ended: `reason` is a failure's code (oauth_words.REASONS); `place` says
+    where the link was asked for; `account` is the connected account's name."""
+
     ok: bool
-    message: str
+    platform: str
+    reason: str = ""
+    place: str = ""
+    account: str = ""
+    front: str = ""
+
+
+class StaleLink(ConnectFailed):
+    """A link we issued that can't be used any more (expired or used); `member_id` asked for it."""
+
+    def __init__(self, message: str, reason: str, state_id: int, member_id: int, workspace_id: int) -> None:
+        super().__init__(message, reason)
+        self.state_id, self.member_id, self.workspace_id = state_id, member_id, workspace_id
 
 
 def provider(platform: str) -> ModuleType:
@@ -88,44 +104,51 @@ def consume(session: Session, settings: Settings, platform: str, state: str) -> 
     row = session.scalar(select(OAuthState).where(OAuthState.state == _digest(state))) if state else None
     if row is None or row.platform != platform:
         log.warning("refused a %s OAuth callback: the state was not issued for it", platform)
-        raise ConnectFailed("This link is not one I issued for this. Run /connect again.")
+        raise ConnectFailed("This link is not one I issued for this.", "link_unknown")
     if row.used_at is not None:
         log.warning("refused a %s OAuth callback: state #%s was already used", platform, row.id)
-        raise ConnectFailed("This link was already used. Run /connect again for a new one.")
+        raise StaleLink("This link was already used.", "link_used", row.id, row.member_id, row.workspace_id)
     if row.expires_at <= utcnow():
         log.warning("refused a %s OAuth callback: state #%s expired", platform, row.id)
-        raise ConnectFailed("This link expired (links last 10 minutes). Run /connect again.")
+        raise StaleLink("This link expired.", "link_expired", row.id, row.member_id, row.workspace_id)
     taken = session.execute(update(OAuthState).where(OAuthState.id == row.id, OAuthState.used_at.is_(None))
                             .values(used_at=utcnow())).rowcount
     if not taken:
         log.warning("refused a %s OAuth callback: state #%s was used concurrently", platform, row.id)
-        raise ConnectFailed("This link was already used. Run /connect again for a new one.")
+        raise StaleLink("This link was already used.", "link_used", row.id, row.member_id, row.workspace_id)
     verifier = tokens.cipher(settings).decrypt(row.code_verifier_blob or b"").decode()
     return Pending(platform, row.workspace_id, row.member_id, verifier, row.redirect_uri)
 
 
 def complete(services: Services, platform: str, query: dict[str, str]) -> Outcome:
-    """The callback: check the state, exchange the code, learn the channel, store, confirm by DM."""
+    """The callback: check the state, exchange the code, learn the channel, store, confirm by DM.
+
+    `query` is the callback's query string as sent; its `error_description` is never used.
+    """
     settings = services.settings
     try:
         source = provider(platform)
         with services.db.session() as session:
             pending = consume(session, settings, platform, query.get("state", ""))
+    except StaleLink as exc:
+        where = _place(services, exc.workspace_id)
+        _tell_stale(services, platform, exc, where)
+        return Outcome(False, platform, exc.reason, where[0], front=where[1])
     except ConnectFailed as exc:
-        return Outcome(False, str(exc))
+        return Outcome(False, platform, exc.reason)
+    where = _place(services, pending.workspace_id)
     try:
         if query.get("error"):
-            said = query.get("error_description") or query["error"]
-            raise ConnectFailed(f"{LABELS[platform]} reported: {said}. Nothing was connected; "
-                                f"run /connect {platform} to try again.")
+            raise ConnectFailed("the platform sent an error back", known_reason(query["error"]))
         if not query.get("code"):
-            raise ConnectFailed("The platform sent no authorisation code. Run /connect again.")
+            raise ConnectFailed("the platform sent no authorisation code", "no_code")
         granted = source.exchange(settings, pending.redirect_uri, query.get("state", ""), pending.verifier,
                                   query["code"])
         identity = source.identify(settings, granted["access_token"])
     except ConnectFailed as exc:
-        _tell(services, pending.member_id, Reply(text=f"Connecting {LABELS[platform]} failed: {exc}"))
-        return Outcome(False, str(exc))
+        log.info("connecting %s for member %s failed: %s", platform, pending.member_id, exc.reason)
+        _tell(services, pending.member_id, Reply(text=_failure_dm(platform, exc.reason, where[0])))
+        return Outcome(False, platform, exc.reason, where[0], front=where[1])
     account_id = _store(services, pending, identity, granted)
     missing = sorted(set(source.SCOPES) - set(granted.get("scope") or source.SCOPES))
     note = (f" Some permissions were not granted ({', '.join(missing)}): publishing may fail until you "
@@ -133,7 +156,35 @@ def complete(services: Services, platform: str, query: dict[str, str]) -> Outcom
     _tell(services, pending.member_id, Reply(
         text=f"Connected {LABELS[platform]} \u201c{identity.name}\u201d as account #{account_id}.{note} "
              "/accounts lists the workspace's accounts.", subject=f"account:{account_id}"))
-    return Outcome(True, f"Connected {LABELS[platform]} \u201c{identity.name}\u201d. You can close this tab.")
+    return Outcome(True, platform, place=where[0], account=identity.name[:ACCOUNT_NAME_SHOWN], front=where[1])
+
+
+def _failure_dm(platform: str, reason: str, where: str) -> str:
+    return (f"Connecting {LABELS[platform]} failed: {explain(reason, platform).words} "
+            f"{next_step(reason, platform, where)}")
+
+
+def _place(services: Services, workspace_id: int) -> tuple[str, str]:
+    """Where the link was asked for, in words, and the front it belongs to."""
+    with services.db.session() as session:
+        workspace = session.get(Workspace, workspace_id)
+        return place(workspace), workspace.front if workspace else ""
+
+
+def _tell_stale(services: Services, platform: str, stale: StaleLink, where: tuple[str, str]) -> None:
+    """Tell whoever asked for an expired or reused link, once per link and reason."""
+    key = f"oauth:{stale.state_id}:{stale.reason}"
+    if stale.reason == "link_used":
+        text = (f"Your {LABELS[platform]} link was opened again after it had been used; nothing "
+                f"changed. /accounts in {where[0]} shows what is connected.")
+    else:
+        text = (f"Your {LABELS[platform]} link expired before it was used (links work for {LINK_MINUTES} "
+                f"minutes). Send /connect {platform} in {where[0]} for a new one.")
+    with services.db.session() as session:
+        member = session.get(Member, stale.member_id)
+        if member is None or session.scalar(select(OutboxEvent.id).where(OutboxEvent.key == key)):
+            return
+        outbox.direct(session, member, Reply(text=text), key=key)
 
 
 def _store(services: Services, pending: Pending, identity: RemoteIdentity, granted: dict) -> int:

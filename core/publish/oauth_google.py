@@ -55,9 +55,11 @@ def exchange(settings: Settings, redirect_uri: str, state: str, verifier: str, c
     try:
         token = flow.fetch_token(code=code)
     except OAuth2Error as exc:
-        raise ConnectFailed(f"Google did not accept the authorisation ({exc.error}).") from None
+        raise ConnectFailed(f"Google did not accept the authorisation ({exc.error}).",
+                            str(exc.error or "refused")) from None
     except OSError:
-        raise ConnectFailed("Google's token service could not be reached; try /connect again.") from None
+        raise ConnectFailed("Google's token service could not be reached; try /connect again.",
+                            "unreachable") from None
     scope = token.get("scope", "")
     scopes = scope.split() if isinstance(scope, str) else list(scope)
     return {"access_token": token["access_token"], "refresh_token": token.get("refresh_token"),
@@ -71,11 +73,11 @@ def identify(settings: Settings, access_token: str) -> RemoteIdentity:
             part="snippet", mine=True).execute()
     except HttpError as exc:
         reason = google_api.error_message(exc)
-        raise ConnectFailed(f"YouTube did not tell me your channel: {reason}.") from None
+        raise ConnectFailed(f"YouTube did not tell me your channel: {reason}.", "no_identity") from None
     items = found.get("items") or []
     if not items:
         raise ConnectFailed("This Google account has no YouTube channel yet: create one on YouTube, "
-                            "then /connect youtube again.")
+                            "then /connect youtube again.", "no_channel")
     channel = items[0]
     return RemoteIdentity(external_id=channel["id"], name=channel["snippet"].get("title", channel["id"]))
 

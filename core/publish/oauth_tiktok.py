@@ -51,11 +51,12 @@ def exchange(settings: Settings, redirect_uri: str, state: str, verifier: str, c
     try:
         response = httpx.post(api(settings, "/v2/oauth/token/"), data=form, timeout=HTTP_TIMEOUT_S)
     except httpx.HTTPError:
-        raise ConnectFailed("TikTok's token service could not be reached; try /connect again.") from None
+        raise ConnectFailed("TikTok's token service could not be reached; try /connect again.",
+                            "unreachable") from None
     body = _json(response)
     if response.status_code >= 400 or body.get("error") or not body.get("access_token"):
-        reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
-        raise ConnectFailed(f"TikTok did not accept the authorisation ({reason}).")
+        code = str(body.get("error") or f"HTTP {response.status_code}")
+        raise ConnectFailed(f"TikTok did not accept the authorisation ({code[:60]})", code)
     return _token_fields(body)
 
 
@@ -90,11 +91,13 @@ def identify(settings: Settings, access_token: str) -> RemoteIdentity:
                              params={"fields": "open_id,union_id,avatar_url,display_name"},
                              headers={"Authorization": f"Bearer {access_token}"}, timeout=HTTP_TIMEOUT_S)
     except httpx.HTTPError:
-        raise ConnectFailed("TikTok could not be reached to read your profile; try again.") from None
+        raise ConnectFailed("TikTok could not be reached to read your profile; try again.",
+                            "unreachable") from None
     body = _json(response)
     user = (body.get("data") or {}).get("user") or {}
     if response.status_code >= 400 or not user.get("open_id"):
-        raise ConnectFailed(f"TikTok did not tell me who you are ({_error_message(body, response)}).")
+        raise ConnectFailed(f"TikTok did not tell me who you are ({_error_message(body, response)[:60]})",
+                            "no_identity")
     return RemoteIdentity(external_id=user["open_id"], name=user.get("display_name") or user["open_id"])
 
 

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+STATE_TTL = timedelta(minutes=10)
+LINK_MINUTES = int(STATE_TTL.total_seconds() // 60)
 
 
 class ConnectFailed(Exception):
-    """Connecting did not work; the message tells the person what happened and what to do."""
+    """Connecting did not work. The message says what happened (for logs and commands);
+    `reason` is its short code, which core.publish.oauth_words puts in plain words."""
+
+    def __init__(self, message: str, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import outbox
-from core.messages import Progress, Reply
+from core.messages import Reply
 from core.models import Job, JobState, OutboxEvent
 from core.services import Services
 from tests.conftest import ThreadWorker
 from tests.fakes.discord_server import ADMIN_ROLE_ID, CHANNEL_ID, FakeDiscord
-from tests.support.discord import running_front
+from tests.support.discord import job_in_channel, report_progress, running_front
 from tests.support.media import video
 
 
@@ -41,11 +41,11 @@ async def test_probe_of_an_attached_clip_answers_at_once_and_posts_the_result(
 
 
 async def test_progress_is_one_message_edited_in_place(fake: FakeDiscord, services: Services) -> None:
-    job = _job_in_channel(services)
+    job = job_in_channel(services)
     async with running_front(services, min_edit_interval=0.1):
-        _progress(services, job, 10, "reading")
+        report_progress(services, job, 10, "reading")
         first = await fake.wait_for(lambda: [m for m in fake.channel_messages() if "10%" in m["content"]])
-        _progress(services, job, 60, "cutting")
+        report_progress(services, job, 60, "cutting")
         await fake.wait_for(lambda: "60%" in fake.messages[int(first[0]["id"])]["content"])
     assert len(fake.channel_messages()) == 1
     assert int(first[0]["id"]) in fake.edits
@@ -55,7 +55,7 @@ async def test_progress_is_one_message_edited_in_place(fake: FakeDiscord, servic
 async def test_a_short_rate_limit_is_absorbed_and_the_message_still_arrives(
     fake: FakeDiscord, services: Services
 ) -> None:
-    job = _job_in_channel(services)
+    job = job_in_channel(services)
     fake.rate_limited_posts = 1
     async with running_front(services):
         with services.db.session() as session:
@@ -64,18 +64,3 @@ async def test_a_short_rate_limit_is_absorbed_and_the_message_still_arrives(
     with services.db.session() as session:
         event = session.scalars(select(OutboxEvent)).one()
         assert event.delivered_at is not None and event.platform_message_id.startswith(f"{CHANNEL_ID}:")
-
-
-def _job_in_channel(services: Services) -> int:
-    with services.db.session() as session:
-        job = Job(kind="render", reply_front="discord", reply_chat=str(CHANNEL_ID), state=JobState.running)
-        session.add(job)
-        session.flush()
-        return job.id
-
-
-def _progress(services: Services, job_id: int, percent: float, text: str) -> None:
-    """What a worker's `ctx.progress` writes (tests/test_console_probe.py runs the real one)."""
-    with services.db.session() as session:
-        job = session.get_one(Job, job_id)
-        outbox.progress(session, job, Progress(job_id=job_id, kind="render", percent=percent, text=text))

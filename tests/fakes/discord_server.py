@@ -4,8 +4,10 @@ It speaks enough of the real protocol for a real discord.py 2.7 client (PLATFORM
 READY and GUILD_CREATE over text frames; REST answers with `Content-Type: application/json`
 exactly; multipart uploads. It enforces what Discord enforces and the product must respect:
 an interaction acknowledged later than 3 seconds (or twice) is refused, uploads over the
-chat's limit get 413 / 40005, DMs to people who closed them get 403 / 50007.
-Tests drive it as people would: `slash`, `click`, `react`, `autocomplete`.
+chat's limit get 413 / 40005, DMs to people who closed them get 403 / 50007, editing a
+message someone deleted gets 404 / 10008 "Unknown Message", and posting in a deleted channel
+404 / 10003 "Unknown Channel".
+Tests drive it as people would: `slash`, `click`, `react`, `autocomplete`, `delete_message`.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class FakeDiscord:
         self.command_syncs: list[tuple[str, list[dict[str, Any]]]] = []
         self.files: dict[str, bytes] = {}
         self.rate_limited_posts = 0
+        self.deleted_channels: set[int] = set()
         self.identified = 0
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
@@ -178,6 +181,13 @@ class FakeDiscord:
             "guild_id": str(GUILD_ID), "member": self._member(user), "emoji": {"id": None, "name": emoji},
             "type": 0, "burst": False, "burst_colors": [], "message_author_id": str(self.bot.id),
         })
+
+    def delete_message(self, message_id: int) -> None:
+        """Someone deletes one of the bot's messages."""
+        self.messages[message_id]["deleted"] = True
+
+    def delete_channel(self, channel_id: int = CHANNEL_ID) -> None:
+        self.deleted_channels.add(channel_id)
 
     async def wait_for(self, predicate: Any, timeout: float = 20.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -395,6 +405,8 @@ class FakeDiscord:
 
     async def _post_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
+        if channel_id in self.deleted_channels:
+            return _error(404, 10003, "Unknown Channel")
         if self.rate_limited_posts:
             self.rate_limited_posts -= 1
             return web.Response(status=429, body=json.dumps(
@@ -410,7 +422,7 @@ class FakeDiscord:
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         message = self.messages.get(int(request.match_info["message"]))
-        if message is None:
+        if message is None or message.get("deleted"):
             return _error(404, 10008, "Unknown Message")
         body, files = await _read_body(request)
         self._apply_edit(message, body, files)

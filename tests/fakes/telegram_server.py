@@ -4,7 +4,11 @@ It serves `/bot{token}/{method}` (form-encoded or multipart bodies, `{"ok": ...,
 answers) and `/file/bot{token}/{path}` downloads, and enforces the limits that shape the
 front: 1–64 byte callback_data, 50 MB uploads (2000 MB when started as a local Bot API
 server), 403 for a private chat the user never started, 400 for an edit that changes
-nothing, and 429 with retry_after when a test asks for it.
+nothing, and 429 with retry_after when a test asks for it. Chats change under the bot as
+they do on Telegram: a group upgraded to a supergroup answers its old id with 400 and
+`migrate_to_chat_id`; a message people deleted can't be edited ("message to edit not
+found"); a bot kicked from a group, blocked by a person, or writing to a deleted chat gets
+Telegram's 403s and 400s, word for word.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class FakeTelegram:
         self.titles: dict[int, str] = {}
         self.files: dict[str, Path] = {}
         self.failures: dict[str, list[ApiError]] = {}
+        self.migrated: dict[int, int] = {}
+        self.refusals: dict[int, ApiError] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(100)
@@ -113,11 +119,35 @@ class FakeTelegram:
         return self._push({"message": self._incoming(chat_id, user_id, caption=caption,
                                                      document=document)})
 
-    def migrate(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
-        """A group becomes a supergroup: the old chat reports the new id."""
+    def migrate(self, old_chat_id: int, new_chat_id: int, *, announce: bool = True) -> None:
+        """A group becomes a supergroup: from now on its old id is refused with the new one.
+
+        Telegram tells both chats (the old one names the new id, the new one the old id);
+        `announce=False` is a bot that was offline and missed both notices. The history goes
+        along (here with the same message ids), so its buttons can be pressed in the new chat.
+        """
         self.titles[new_chat_id] = self.titles.get(old_chat_id, "group")
         self.admins[new_chat_id] = self.admins.get(old_chat_id, set())
-        return self._push({"message": self._incoming(old_chat_id, BOT_ID, migrate_to_chat_id=new_chat_id)})
+        self.migrated[old_chat_id] = new_chat_id
+        for (chat, message_id), message in list(self.messages.items()):
+            if chat == old_chat_id:
+                self.messages[(new_chat_id, message_id)] = {**message, "chat": self.chat(new_chat_id)}
+        if announce:
+            self._push({"message": self._incoming(old_chat_id, BOT_ID, migrate_to_chat_id=new_chat_id)})
+            self._push({"message": self._incoming(new_chat_id, BOT_ID, migrate_from_chat_id=old_chat_id)})
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Someone deletes a message: editing it is refused from now on."""
+        del self.messages[(chat_id, message_id)]
+
+    def kick_bot(self, chat_id: int) -> None:
+        self.refusals[chat_id] = ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
+
+    def block_bot(self, user_id: int) -> None:
+        self.refusals[user_id] = ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def delete_chat(self, chat_id: int) -> None:
+        self.refusals[chat_id] = ApiError(400, "Bad Request: chat not found")
 
     def press(self, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:
         message = self.messages[(chat_id, message_id)]
@@ -154,7 +184,19 @@ class FakeTelegram:
     def chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": f"user{chat_id}"}
-        return {"id": chat_id, "type": "supergroup", "title": self.titles.get(chat_id, "group")}
+        kind = "group" if chat_id in self.migrated else "supergroup"
+        return {"id": chat_id, "type": kind, "title": self.titles.get(chat_id, "group")}
+
+    def _refusal(self, chat_id: Any) -> ApiError | None:
+        """What Telegram answers any request naming a chat that changed under the bot."""
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError):
+            return None
+        if chat in self.migrated:
+            return ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                            {"migrate_to_chat_id": self.migrated[chat]})
+        return self.refusals.get(chat)
 
     async def _method(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -170,6 +212,9 @@ class FakeTelegram:
         queued = self.failures.get(method)
         if queued:
             return _answer(queued.pop(0))
+        refused = self._refusal(params.get("chat_id"))
+        if refused is not None:
+            return _answer(refused)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _answer(ApiError(404, "Not Found: method not found"))

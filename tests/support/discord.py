@@ -13,11 +13,14 @@ import pytest
 import yarl
 
 from bot.discord import DiscordFront
+from core import outbox
 from core.config import Settings
 from core.db import upgrade
+from core.messages import Progress
+from core.models import Job, JobState
 from core.services import Services
 from tests.conftest import make_settings
-from tests.fakes.discord_server import BOT_TOKEN, FakeDiscord
+from tests.fakes.discord_server import BOT_TOKEN, CHANNEL_ID, FakeDiscord
 from workers.bootstrap import build_services
 from workers.local import LocalDispatcher
 
@@ -76,3 +79,19 @@ async def running_front(services: Services, **options: Any) -> AsyncIterator[Dis
         stop.set()
         await relay
         await front.stop()
+
+
+def job_in_channel(services: Services) -> int:
+    """A running job that reports to the fake guild's channel."""
+    with services.db.session() as session:
+        job = Job(kind="render", reply_front="discord", reply_chat=str(CHANNEL_ID), state=JobState.running)
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def report_progress(services: Services, job_id: int, percent: float, text: str) -> None:
+    """What a worker's `ctx.progress` writes (tests/test_console_probe.py runs the real one)."""
+    with services.db.session() as session:
+        job = session.get_one(Job, job_id)
+        outbox.progress(session, job, Progress(job_id=job_id, kind="render", percent=percent, text=text))
