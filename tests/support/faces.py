@@ -63,12 +63,13 @@ def _bounce(x: float) -> float:
 def scene_video(out: Path, people: Sequence[Person], *, seconds: float = 4.0,
                 size: tuple[int, int] = (640, 360), rate: int = 30, cut_at: float | None = None,
                 speech: str | None = None, preset: str = "ultrafast", photo: bool = False,
-                grain: int = 0) -> Path:
+                grain: int = 0, bitrate: str | None = None) -> Path:
     """Render the scene frame by frame into an H.264 file (with espeak speech, or a quiet tone).
 
     `photo` puts the people in front of photographs (scikit-image's rocket launch, then its
     coffee cup after the cut) instead of the stripes; `grain` adds a camera's moving noise of
-    that strength, as real footage has (which is what makes a still crop cost the encoder work)."""
+    that strength, as real footage has (which is what makes a still crop cost the encoder work);
+    `bitrate` (like "4M") encodes at that rate, as a download is, instead of at constant quality."""
     width, height = size
     backgrounds = [_photo(name, width, height) for name in ("rocket", "coffee")] if photo else \
         [stripes(width, height, seed) for seed in (1, 2)]
@@ -82,7 +83,8 @@ def scene_video(out: Path, people: Sequence[Person], *, seconds: float = 4.0,
         argv += ["-f", "lavfi", "-i", f"sine=frequency=220:duration={seconds}", "-af", "volume=0.05"]
     if grain:
         argv += ["-vf", f"noise=alls={grain}:allf=t"]
-    argv += ["-t", f"{seconds}", "-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p",
+    rate_args = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate] if bitrate else ["-crf", "20"]
+    argv += ["-t", f"{seconds}", "-c:v", "libx264", "-preset", preset, *rate_args, "-pix_fmt", "yuv420p",
              "-c:a", "aac", "-shortest", str(out)]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdin is not None
