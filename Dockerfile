@@ -7,8 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATA_DIR=/data
 
-# The run-time Debian packages (ffmpeg, espeak-ng, the caption fonts): one list, which
-# scripts/setup.sh and scripts/check_image.sh read too.
+# The run-time Debian packages (ffmpeg, espeak-ng, the caption fonts, OpenCV's libraries): one
+# list, which scripts/setup.sh and scripts/check_image.sh read too.
 COPY scripts/debian-runtime-packages.txt /tmp/debian-runtime-packages.txt
 RUN apt-get update \
     && grep -v '^#' /tmp/debian-runtime-packages.txt | xargs apt-get install -y --no-install-recommends \
