@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot.discord.client import DiscordClient
+from bot.downloads import download_routes
 from bot.discord.deliver import DiscordDeliverer
 from bot.discord.identity import FRONT
 from bot.relay import Relay
@@ -23,7 +24,7 @@ READY_TIMEOUT_SECONDS = 60.0
 
 class DiscordFront:
     front = FRONT
-    web_routes: tuple[RouteSetup, ...] = ()
+    web_routes: tuple[RouteSetup, ...] = (download_routes,)
 
     def __init__(
         self,
