@@ -136,25 +136,24 @@ class DiscordDeliverer:
         except discord.HTTPException as exc:
             log.warning("could not tell the requester of outbox event %s that %s: %s", envelope.event_id,
                         why.phrase, exc)
-        said = f"Discord {error.status} / {error.code}: the bot is {why.phrase}"
-        return DeliveryError.permanent(said, reason)
+        return DeliveryError.permanent(f"{why.phrase} (Discord {error.status} / {error.code})", reason)
 
     async def _tell_requester(self, envelope: Envelope, why: MissingPermission) -> None:
         user_ref = await asyncio.to_thread(self._requester, envelope.event_id)
         if user_ref is None:
-            log.warning("outbox event %s can't be posted (the bot is %s) and has no requester to tell",
+            log.warning("outbox event %s can't be posted (%s) and has no requester to tell",
                         envelope.event_id, why.phrase)
             return
         bot = self.client.user.name if self.client.user else "the bot"
         message = envelope.message
         if isinstance(message, Progress):
-            notice = Reply(text=f"I can't post the progress of job #{message.job_id} in {why.where}: I'm "
-                                f"{why.phrase}. {why.fix(bot)} If its result can't be posted there either, "
-                                "I'll send it to you privately.", error=True)
+            notice = Reply(text=f"I can't post the progress of job #{message.job_id} in {why.where}: I don't "
+                                f"have {why.lacking} there. {why.fix(bot)} If its result can't be posted "
+                                "there either, I'll send it to you privately.", error=True)
         else:
             notice = message.model_copy(update={
-                "text": f"I couldn't post this in {why.where}: I'm {why.phrase}. {why.fix(bot)} "
-                        f"Here it is, only for you:\n\n{message.text}",
+                "text": f"I couldn't post this in {why.where}: I don't have {why.lacking} there. "
+                        f"{why.fix(bot)} Here it is, only for you:\n\n{message.text}",
                 "choices": [], "private": True})
         await self.notifier.privately(user_ref, notice)
 
@@ -207,7 +206,7 @@ class DiscordDeliverer:
                     raise
                 log.info("the interaction expired (%s); telling them in the channel instead", exc.status)
         if chat and notice is not Notice.done:
-            again = (f"once they are open, run {reply.renew} again for a new one." if reply.renew
+            again = (f"once they are open, run {reply.renew} again." if reply.renew
                      else "once they are open, ask again.")
             await self._channel(chat).send(f"<@{envelope.chat_ref}> " + OPEN_DMS_HELP.format(again=again),
                                            allowed_mentions=discord.AllowedMentions(users=True))

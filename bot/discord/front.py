@@ -10,9 +10,9 @@ from typing import Any
 import discord
 
 from bot.discord.client import DiscordClient
-from bot.downloads import download_routes
 from bot.discord.deliver import DiscordDeliverer
 from bot.discord.identity import FRONT
+from bot.downloads import download_routes
 from bot.relay import Relay
 from bot.web import RouteSetup
 from core.services import Services

@@ -35,14 +35,19 @@ class MissingPermission:
     code: int
 
     @property
-    def phrase(self) -> str:
-        """"missing Attach Files in #shorts" — or what is needed, when the cache can't tell."""
+    def lacking(self) -> str:
+        """"the Send Messages permission" — or what is needed, when the cache can't tell."""
         if self.missing:
-            return f"missing {_and(self.missing)} in {self.where}"
+            plural = "s" if len(self.missing) > 1 else ""
+            return f"the {_and(self.missing)} permission{plural}"
         if self.code == MISSING_ACCESS:
-            return (f"unable to see {self.where} (Discord: Missing Access): it may have been removed "
-                    "from the server, or lost View Channel there")
-        return f"missing a permission in {self.where}; it needs {_and(self.needed)} there"
+            return "access to it (Discord says Missing Access: it may have removed the bot from the server)"
+        return f"one of the permissions a message there needs ({_and(self.needed)})"
+
+    @property
+    def phrase(self) -> str:
+        """For logs and /status: "the bot doesn't have the Attach Files permission in #shorts"."""
+        return f"the bot doesn't have {self.lacking} in {self.where}"
 
     def fix(self, bot_name: str) -> str:
         return (f"A server admin can allow it for {bot_name} in the channel's settings "
@@ -58,8 +63,9 @@ def explain(channel: object, code: int, *, embeds: bool, files: bool) -> Missing
     if me is not None and isinstance(channel, discord.abc.GuildChannel | discord.Thread):
         allowed = channel.permissions_for(me)
         missing = [name for name in needed if not getattr(allowed, name)]
-        if "view_channel" in missing:  # without it Discord denies the rest too: that one is the cause
-            missing = ["view_channel"]
+        # Without View Channel, or Send Messages, discord.py (like Discord) denies what depends on
+        # it too: the first one is the cause.
+        missing = missing[:1] if missing and missing[0] in needed[:2] else missing
     return MissingPermission(where_is(channel), tuple(LABELS[n] for n in missing),
                              tuple(LABELS[n] for n in needed), code)
 

@@ -70,7 +70,7 @@ def status(inv: Invocation, svc: Services) -> Reply:
         f"Encoder: {encoders.select(svc.settings).reason}",
         f"LLM: {describe_plan(svc.settings)}",
         _failed_deliveries(undelivered),
-        *(f"  here, {n} × {reason.phrase}: {said}" for reason, said, n in details),
+        *(f"  In this workspace, {n} {'time' if n == 1 else 'times'}: {said}" for _, said, n in details),
     ]
     return Reply(text="\n".join(lines))
 

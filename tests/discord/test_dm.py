@@ -173,7 +173,7 @@ async def test_a_one_time_link_that_cant_be_dmed_later_is_not_retried_and_the_ch
         told = await fake.wait_for(lambda: [m for m in fake.channel_messages()
                                             if m["content"].startswith(f"<@{ada.id}>")])
         await fake.wait_for(lambda: direct_event(connectable).delivered_at is not None)
-    assert "run /connect youtube again for a new one" in told[0]["content"]
+    assert "Nothing was lost: once they are open, run /connect youtube again." in told[0]["content"]
     assert "state=" not in str(fake.messages), "the link itself never went to the channel"
     event = direct_event(connectable)
     assert event.failure == "dms_closed" and event.attempts == 0, "ended, not retried when the link dies"

@@ -55,14 +55,15 @@ async def test_a_result_the_bot_may_not_attach_is_ended_and_its_requester_gets_i
         status = await fake.slash("status", user=sam)
         answer = await fake.wait_for(lambda: (m := fake.original(status)) and m.get("embeds") and m)
     text = fake.text(told[0])
-    assert "I couldn't post this in #shorts: I'm missing Attach Files in #shorts" in text
+    assert "I couldn't post this in #shorts: I don't have the Attach Files permission there" in text
     assert "Views this week: 1,204." in text
     assert [a["filename"] for a in told[0]["attachments"]] == ["chart.png"]
     [row] = ended(services)
     assert row.failure == "no_permission" and row.attempts == 0
-    assert "missing Attach Files in #shorts" in row.last_error
+    assert "the bot doesn't have the Attach Files permission in #shorts" in row.last_error
     assert [(r.status, r.code) for r in fake.refused] == [(403, 50013)], "refused once, never retried"
-    assert "missing Attach Files in #shorts" in fake.text(answer), "/status says what and where"
+    assert "the bot doesn't have the Attach Files permission in #shorts" in fake.text(answer), (
+        "/status says what and where")
 
 
 def start_job(inv: Invocation, svc: Services) -> Reply:
@@ -97,7 +98,8 @@ async def test_while_the_command_is_on_screen_the_requester_is_told_under_it_and
         notices = await fake.wait_for(lambda: len(fake.followups(asked)) >= 2 and fake.followups(asked))
     texts = [fake.text(m) for m in notices]
     assert all(int(m["flags"]) & EPHEMERAL for m in notices), "only sam sees them"
-    assert "I can't post the progress of job #1 in #shorts: I'm missing Send Messages in #shorts" in texts[0]
+    assert ("I can't post the progress of job #1 in #shorts: I don't have the Send Messages permission there"
+            in texts[0])
     assert "Render #1 is ready." in texts[1]
     assert [(r.status, r.code) for r in fake.refused] == [(403, 50013)] * 2, (
         "one refusal for the progress message and one for the result; later progress is not tried")
@@ -119,7 +121,7 @@ async def test_a_channel_the_bot_can_no_longer_see_ends_the_jobs_messages_and_th
             await fake.wait_for(lambda p=percent: _settled(services, p))
         post_result(services, job_id, Reply(text="Render #1 is ready."))
         dms = await fake.wait_for(lambda: len(dm_texts(fake, sam)) >= 2 and dm_texts(fake, sam))
-    assert "I can't post the progress of job #1 in #shorts: I'm missing View Channel in #shorts" in dms[0]
+    assert "in #shorts: I don't have the View Channel permission there" in dms[0]
     assert "Render #1 is ready." in dms[1]
     assert [(r.status, r.code) for r in fake.refused] == [(403, 50001)] * 2
     with services.db.session() as session:

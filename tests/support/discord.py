@@ -60,11 +60,11 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch, **limits: int) -> AsyncI
         _log_refusals(server)
 
 
-REFUSALS_LOG = "DISCORD_REFUSALS_LOG"
+REFUSALS_LOG = "FAKE_DISCORD_REFUSALS_LOG"
 
 
 def _log_refusals(server: FakeDiscord) -> None:
-    """With DISCORD_REFUSALS_LOG=FILE, each test appends how many requests the fake refused and
+    """With FAKE_DISCORD_REFUSALS_LOG=FILE, each test appends how many requests the fake refused and
     which (docs/discord.md: how the before/after figures of the closing notes are counted)."""
     path = os.environ.get(REFUSALS_LOG)
     if not path:
