@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
     s3_region: str = "us-east-1"
+    media_retention_days: int = Field(default=30, ge=0)
+    uploads_retention_days: int | None = Field(default=None, ge=0)
+    downloads_retention_days: int | None = Field(default=None, ge=0)
+    renders_retention_days: int | None = Field(default=None, ge=0)
+    previews_retention_days: int | None = Field(default=None, ge=0)
+    charts_retention_days: int | None = Field(default=None, ge=0)
+    published_retention_days: int = Field(default=180, ge=0)
+    scratch_retention_hours: int = Field(default=24, ge=6)
+    storage_warning_free_gb: float = Field(default=5.0, ge=0)
+    render_min_free_gb: float = Field(default=1.0, ge=0)
     celery_visibility_timeout: int = Field(default=7200, ge=60)
     celery_queue_prefix: str = ""
 

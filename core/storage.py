@@ -14,6 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -22,6 +25,15 @@ from core.config import Settings
 
 class StoreError(Exception):
     """A key is missing or the store cannot be reached; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored file: its key, size in bytes, and when it was last written (UTC)."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 class MediaStore(Protocol):
@@ -39,6 +51,9 @@ class MediaStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+    def entries(self, prefix: str) -> Iterator[Entry]:
+        """Every stored file whose key starts with `prefix` (e.g. "media/"), in no set order."""
 
     def check(self) -> str:
         """Raise StoreError when the store is unusable; otherwise a short description."""
@@ -81,6 +96,20 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def entries(self, prefix: str) -> Iterator[Entry]:
+        top = self.root / prefix.rstrip("/")
+        if not top.is_dir():
+            return
+        for folder, _, names in os.walk(top):
+            for name in names:
+                path = Path(folder) / name
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue
+                yield Entry(path.relative_to(self.root).as_posix(), stat.st_size,
+                            datetime.fromtimestamp(stat.st_mtime, UTC))
 
     def check(self) -> str:
         try:
@@ -142,6 +171,17 @@ class S3Store:
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
         (self.cache_dir / clean_key(key)).unlink(missing_ok=True)
+
+    def entries(self, prefix: str) -> Iterator[Entry]:
+        start = "/".join(filter(None, (self.prefix, prefix)))
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+            for page in pages:
+                for item in page.get("Contents") or []:
+                    key = item["Key"][len(self.prefix) + 1:] if self.prefix else item["Key"]
+                    yield Entry(key, int(item["Size"]), item["LastModified"].astimezone(UTC))
+        except Exception as exc:
+            raise StoreError(f"could not list {self.description}: {_reason(exc)}") from exc
 
     def check(self) -> str:
         try:

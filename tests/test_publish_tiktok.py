@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import tracemalloc
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,8 @@ def upload(settings, fake: FakeTikTok, path: Path, chunk_mb: int) -> tuple[str, 
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert tiktok.fetch_status(settings, token, publish_id)["status"] == "PROCESSING_DOWNLOAD"
+    status = tiktok.fetch_status(settings, token, publish_id)
+    assert status["status"] == "PROCESSING_UPLOAD" and status["uploaded_bytes"] == path.stat().st_size
     return publish_id, peak
 
 
@@ -98,7 +100,7 @@ def test_a_wrong_chunk_plan_is_rejected_by_the_fake(services, fake, tmp_path) ->
     right = tiktok.plan_chunks(size, 16 * MIB)
     _, url = tiktok.init(services.settings, token, "inbox", right, {})
     path = sparse(tmp_path / "x.mp4", size)
-    with pytest.raises(JobFailed, match="refused chunk 2"):
+    with pytest.raises(tiktok.ChunkRefused, match="refused chunk 2"):
         tiktok.send_chunks(url, path, right, 1, lambda done: None)
 
 
@@ -169,17 +171,82 @@ def test_init_calls_beyond_six_a_minute_wait_instead_of_being_refused(services, 
     assert not fake.uploads
 
 
-def test_publishing_again_after_a_job_gave_up_continues_the_recorded_upload(services, fake, tmp_path,
-                                                                            monkeypatch) -> None:
+def test_a_video_in_moderation_is_only_polled_and_the_person_hears_once(services, fake, tmp_path,
+                                                                       monkeypatch) -> None:
+    """TikTok answers PROCESSING_UPLOAD with every byte received while it checks the video."""
+    monkeypatch.setattr(publish_tiktok, "STATUS_POLLS", 1)
+    fake.processing_polls = 10**6
+    proposal_id = _setup(services, fake, tmp_path)
+    said = _publish(services, proposal_id)
+    assert "is checking it" in said and "will not be uploaded again" in said
+    with services.db.session() as session:
+        publication = session.scalar(select(Publication))
+        check = session.scalar(select(Job).where(Job.payload["check"].as_integer() == 1))
+    assert publication.state == "uploaded" and check.state == JobState.queued
+    assert (check.run_after - utcnow()).total_seconds() > 30, "the next look comes later, not at once"
+    delays = []
+    for waited_s in (0, 600, 7200):
+        delays.append(_next_check_delay(services))
+        _due_now(services, waited_s)
+        _publish_jobs(services)
+    assert delays[0] >= 59 and delays[1] >= 59
+    assert 500 < _next_check_delay(services) <= 1800, "checks back off as the wait grows, to 30 minutes"
+    fake.settle()
+    _due_now(services)
+    said = _publish_jobs(services)
+    assert said.count("is checking it") == 1 and said.count("inbox as a draft") == 1
+    assert len(fake.uploads) == 1 and fake.calls.count("/v2/post/publish/inbox/video/init/") == 1
+    with services.db.session() as session:
+        assert session.scalar(select(Publication.state)) == "inbox"
+
+
+def test_after_a_day_of_moderation_the_person_is_told_to_look_in_the_app(services, fake, tmp_path,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setattr(publish_tiktok, "STATUS_POLLS", 1)
+    fake.processing_polls = 10**6
+    _publish(services, _setup(services, fake, tmp_path))
+    _due_now(services, waited_s=25 * 3600)
+    said = _publish_jobs(services)
+    assert "still has not said whether it is published" in said and "never uploads a second copy" in said
+    with services.db.session() as session:
+        assert session.scalar(select(Publication.state)) == "uploaded"
+        assert not session.scalars(select(Job).where(Job.state == JobState.queued)).all()
+    assert len(fake.uploads) == 1
+
+
+def test_publishing_again_while_tiktok_checks_asks_about_the_same_upload(services, fake, tmp_path,
+                                                                        monkeypatch) -> None:
     monkeypatch.setattr(publish_tiktok, "STATUS_POLLS", 1)
     fake.processing_polls = 10**6
     proposal_id = _setup(services, fake, tmp_path)
     _publish(services, proposal_id)
     with services.db.session() as session:
-        job = session.scalar(select(Job).where(Job.kind == "publish"))
-        assert job.state == JobState.queued, "still processing: checked again later"
-        job.state = JobState.failed
-    fake.processing_polls = 0
+        for job in session.scalars(select(Job)):
+            job.state = JobState.failed
+    fake.settle()
     said = _publish(services, proposal_id)
-    assert "inbox as a draft" in said
+    assert said.count("inbox as a draft") == 1
     assert len(fake.uploads) == 1 and fake.calls.count("/v2/post/publish/inbox/video/init/") == 1
+
+
+def _due_now(services, waited_s: float = 0) -> None:
+    """Queued jobs are due now; the video has been in moderation `waited_s` longer."""
+    with services.db.session() as session:
+        for job in session.scalars(select(Job).where(Job.state == JobState.queued)):
+            job.run_after = utcnow()
+        publication = session.scalar(select(Publication))
+        since = datetime.fromisoformat(publication.data["moderation"]["since"]) - timedelta(seconds=waited_s)
+        publication.data = {**publication.data, "moderation": {**publication.data["moderation"],
+                                                               "since": since.isoformat()}}
+
+
+def _next_check_delay(services) -> float:
+    with services.db.session() as session:
+        job = session.scalar(select(Job).where(Job.state == JobState.queued))
+        return (job.run_after - utcnow()).total_seconds()
+
+
+def _publish_jobs(services) -> str:
+    with ThreadWorker(services):
+        wait_for_jobs(services)
+    return "\n".join(messages(services, CHANNEL))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import upgrade
-from core.models import Job, JobState, Proposal, Publication, Role, utcnow
+from core.models import Account, Job, JobState, Proposal, Publication, Role, utcnow
 from core.publish import youtube
 from core.publish.post import Post
 from tests.conftest import ThreadWorker, make_settings
@@ -167,19 +167,55 @@ def test_uploads_of_an_unverified_project_are_reported_as_locked_private(service
     assert "privacy: private" in result[0] and "locked it private" in result[0]
 
 
-def test_quota_errors_reschedule_the_job_after_the_reset_and_say_so(services, fakes, tmp_path) -> None:
-    _, tube = fakes
-    tube.upload_error = "uploadLimitExceeded"
+def test_the_projects_quota_pauses_every_channel_until_the_pacific_reset(services, fakes, tmp_path) -> None:
+    google, tube = fakes
+    tube.upload_error = "quotaExceeded"
     proposal_id, _ = _publish_setup(services, fakes, tmp_path)
+    _second_channel(services, google, tube)
     with ThreadWorker(services):
         run(services, f"/publish {proposal_id} youtube")
         wait_for_jobs(services)
     with services.db.session() as session:
-        job = session.scalar(select(Job).where(Job.kind == "publish"))
-    assert job.state == JobState.queued and (job.run_after - utcnow()).total_seconds() > 60
+        waiting = session.scalars(select(Job).where(Job.kind == "publish")).all()
+    assert len(waiting) == 2 and all(j.state == JobState.queued for j in waiting)
+    assert all((j.run_after - utcnow()).total_seconds() > 60 for j in waiting)
     said = " ".join(messages(services, CHANNEL))
-    assert "daily upload limit" in said and "midnight Pacific" in said
-    assert not tube.uploaded
+    assert "quota for this project is used up" in said and "midnight Pacific" in said
+    assert not tube.uploaded and tube.initiations == 1, "the second channel waits without asking YouTube"
+
+
+def test_a_channels_daily_upload_limit_pauses_only_that_channel_for_24_hours(services, fakes,
+                                                                             tmp_path) -> None:
+    google, tube = fakes
+    tube.upload_limited_channels = {tube.channel_id}
+    proposal_id, limited = _publish_setup(services, fakes, tmp_path)
+    other = _second_channel(services, google, tube)
+    with ThreadWorker(services):
+        run(services, f"/publish {proposal_id} youtube")
+        wait_for_jobs(services)
+    with services.db.session() as session:
+        publications = {p.account_id: p for p in session.scalars(select(Publication))}
+        job = session.scalar(select(Job).where(Job.kind == "publish", Job.state == JobState.queued))
+    assert publications[other].state == "published" and publications[limited].state != "published"
+    assert [v.user for v in tube.uploaded.values()] == [tube.other_channel]
+    assert job.payload["publication_id"] == publications[limited].id
+    assert 23.9 * 3600 < (job.run_after - utcnow()).total_seconds() <= 24 * 3600
+    said = " ".join(messages(services, CHANNEL))
+    assert "this channel reached YouTube's daily upload limit" in said and "midnight Pacific" not in said
+    with services.db.session() as session:
+        session.get_one(Job, job.id).run_after = utcnow()
+    with ThreadWorker(services):
+        wait_for_jobs(services)
+    assert tube.initiations == 2, "a paused channel does not ask YouTube again before its 24 hours are up"
+
+
+def _second_channel(services, google, tube) -> int:
+    with services.db.session() as session:
+        workspace_id, member_id = session.scalar(select(Account.workspace_id)), session.scalar(
+            select(Account.connected_by))
+    tube.other_channel = tube.add_my_channel("Second Channel")
+    return account(services, workspace_id, member_id, "youtube", google.grant_for(tube.other_channel),
+                   external_id=tube.other_channel, name="Second Channel")
 
 
 def test_a_landscape_or_long_clip_fails_the_check_with_a_clear_message(services, fakes, tmp_path) -> None:
@@ -208,7 +244,7 @@ def test_a_creative_commons_credit_is_published_with_the_video(services, fakes, 
         wait_for_jobs(services)
     snippet = next(iter(tube.uploaded.values())).metadata["snippet"]
     assert snippet["description"].endswith(credit) and "#shorts" in snippet["description"]
-    assert snippet["tags"] == ["shorts", "test"]
+    assert snippet["tags"][1:] == ["shorts", "test"] and snippet["tags"][0].startswith("ettametta-")
     long_caption = post_for(tmp_path / "short.mp4", title="t" * 3000, attribution=credit).caption
     assert long_caption.endswith(credit) and len(long_caption) <= 2200
 

@@ -12,7 +12,7 @@ from core.commands.jobs import origin
 from core.commands.registry import CommandError, Invocation, arg, command, option
 from core.messages import Reply
 from core.models import Account, Member, Publication, Role, Workspace, utcnow
-from core.publish import oauth, publications, tokens
+from core.publish import moderation, oauth, publications, tokens
 from core.publish.oauth_types import STATE_TTL, ConnectFailed
 from core.services import Services
 
@@ -121,6 +121,9 @@ def _line(account: Account, publication: Publication) -> str:
     label = f"{oauth.LABELS[account.platform]} \u201c{account.name}\u201d"
     if publication.state in ("published", "inbox"):
         return f"{label}: already done — {publication.url or publication.state}"
+    if moderation.is_waiting(publication):
+        return (f"{label}: TikTok has the whole video and is still checking it (publication "
+                f"#{publication.id}); asking again, never uploading it twice")
     when = f", at {publication.publish_at:%Y-%m-%d %H:%M} UTC" if publication.publish_at else ""
     health = "" if account.healthy else " (the account needs reconnecting first: /connect)"
     return f"{label}: queued as publication #{publication.id}{when}{health}"

@@ -13,6 +13,7 @@ from core.media.inputs import LOCAL_PATH_FRONTS
 from core.media.recipe import Recipe, RecipeError
 from core.messages import Reply
 from core.models import Render, Role
+from core.retention import space
 from core.services import Services
 
 RECIPE_OPTIONS: tuple[Param, ...] = tuple(
@@ -32,6 +33,10 @@ RECIPE_OPTIONS: tuple[Param, ...] = tuple(
 def render(inv: Invocation, svc: Services) -> Reply:
     """Render a video into a vertical short: /render clip.mp4 bold-captions auto-trim=45."""
     source_text, preset_name = inv["source"], inv["preset"]
+    try:
+        space.require_render_space(svc.settings)
+    except space.LowDiskSpace as exc:
+        raise CommandError(str(exc)) from None
     with svc.db.session() as session:
         if inv.attachments and source_text and not preset_name:
             # with a file attached, the first word is the preset: "/render bold-captions"

@@ -28,3 +28,11 @@ class RemoteIdentity:
 
 class RefreshRefused(Exception):
     """The platform refused to refresh the token: only reconnecting helps."""
+
+
+class AccessRejected(Exception):
+    """The platform refused the access token itself (HTTP 401, TikTok `access_token_invalid`).
+
+    The publisher refreshes the token once and tries again; a second refusal marks the account
+    unhealthy and tells whoever connected it.
+    """

@@ -8,19 +8,20 @@ when that job was re-claimed (its worker died).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import jobs, leases
 from core.commands.registry import CommandError
-from core.models import Account, Job, JobState, Lease, Proposal, ProposalState, Publication
+from core.models import Account, Job, JobState, Lease, Proposal, ProposalState, Publication, utcnow
 
 PLATFORMS = ("youtube", "tiktok")
 PUBLISH_ATTEMPTS = 12
 CLAIM_TTL_S = 15 * 60.0
 FINISHED = ("published", "inbox", "failed")
+CHECK_KEY_PREFIX = "publish-check:"
 
 
 def accounts_for(session: Session, workspace_id: int, target: str) -> list[Account]:
@@ -58,7 +59,8 @@ def prepare(
         publication.state, publication.error = "queued", None
         publication.upload_session, publication.bytes_sent = None, 0
         publication.publish_at = publish_at
-        publication.data = {**publication.data, "round": int(publication.data.get("round", 0)) + 1}
+        kept = {name: value for name, value in publication.data.items() if name != "moderation"}
+        publication.data = {**kept, "round": int(publication.data.get("round", 0)) + 1}
     return publication
 
 
@@ -77,6 +79,21 @@ def enqueue(session: Session, publication: Publication, origin: jobs.Origin) -> 
     return jobs.enqueue(
         session, "publish", {"publication_id": publication.id}, origin, queue=jobs.IO_QUEUE,
         max_attempts=PUBLISH_ATTEMPTS, run_after=run_after, idempotency_key=key,
+    )
+
+
+def enqueue_check(session: Session, publication: Publication, job_id: int, number: int,
+                  delay_s: float) -> Job:
+    """A later job that only asks the platform about the recorded upload (TikTok's moderation).
+
+    The key names the round, so a re-armed publication never meets an old check's key.
+    """
+    current = session.get_one(Job, job_id)
+    origin = jobs.Origin(current.workspace_id, current.requested_by, current.reply_front, current.reply_chat)
+    return jobs.enqueue(
+        session, "publish", {"publication_id": publication.id, "check": number}, origin, queue=jobs.IO_QUEUE,
+        max_attempts=PUBLISH_ATTEMPTS, run_after=utcnow() + timedelta(seconds=delay_s),
+        idempotency_key=f"{CHECK_KEY_PREFIX}{publication.id}:{publication.data.get('round', 0)}:{number}",
     )
 
 

@@ -19,6 +19,7 @@ import httpx
 from core.config import Settings
 from core.jobs import JobFailed, RetryLater
 from core.publish.oauth_tiktok import api
+from core.publish.oauth_types import AccessRejected
 
 MIB = 1024 * 1024
 MIN_CHUNK, MAX_CHUNK, MAX_CHUNKS = 5 * MIB, 64 * MIB, 1000
@@ -48,8 +49,16 @@ API_ERRORS = {
     "spam_risk_user_banned_from_posting": "the creator is currently not allowed to post",
     "reached_active_user_cap": "this TikTok app reached its daily limit of users",
     "scope_not_authorized": "the account was connected without upload permission: /connect tiktok again",
-    "access_token_invalid": "TikTok no longer accepts the account's token: /connect tiktok again",
 }
+REJECTED = "TikTok refuses this account's access token"
+
+
+class ChunkRefused(Exception):
+    """TikTok's upload server refused a chunk (an expired upload URL, a mismatched range…).
+
+    TikTok documents the upload URL as valid for one hour after issuance, not what an expired
+    one answers, so any 4xx is taken to mean: ask the publish status before anything else.
+    """
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,11 @@ def plan_chunks(size: int, preferred: int) -> ChunkPlan:
 
 
 def call(settings: Settings, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST a Content Posting API call; TikTok's error codes become plain-word failures."""
+    """POST a Content Posting API call; TikTok's error codes become plain-word failures.
+
+    Raises AccessRejected (401 / `access_token_invalid`), RetryLater (429, 5xx, network) and
+    JobFailed (any other refusal, in plain words).
+    """
     try:
         response = httpx.post(api(settings, path), json=body, timeout=HTTP_TIMEOUT_S,
                               headers={"Authorization": f"Bearer {token}"})
@@ -106,6 +119,8 @@ def call(settings: Settings, token: str, path: str, body: dict[str, Any]) -> dic
         raise RetryLater("TikTok's rate limit was reached", RATE_LIMIT_RETRY_S)
     if response.status_code >= 500:
         raise RetryLater(f"TikTok answered {response.status_code}", RATE_LIMIT_RETRY_S)
+    if response.status_code == 401 or code == "access_token_invalid":
+        raise AccessRejected(REJECTED)
     if code != "ok" or response.status_code >= 400:
         raise JobFailed(f"TikTok refused it: {API_ERRORS.get(code) or error.get('message') or code}")
     return answer.get("data") or {}
@@ -136,7 +151,10 @@ def init(settings: Settings, token: str, mode: str, plan: ChunkPlan,
 
 def send_chunks(upload_url: str, path: Path, plan: ChunkPlan, first_chunk: int,
                 on_chunk: Callable[[int], None]) -> None:
-    """PUT chunks `first_chunk`… in order, each streamed from disk; `on_chunk(bytes_done)` after each."""
+    """PUT chunks `first_chunk`… in order, each streamed from disk; `on_chunk(bytes_done)` after each.
+
+    Raises ChunkRefused on a 4xx answer and RetryLater on a 5xx or a dropped connection.
+    """
     with httpx.Client(timeout=HTTP_TIMEOUT_S) as client, path.open("rb") as handle:
         for index, (start, end) in enumerate(plan.ranges()):
             if index < first_chunk:
@@ -151,7 +169,7 @@ def send_chunks(upload_url: str, path: Path, plan: ChunkPlan, first_chunk: int,
             if response.status_code >= 500:
                 raise RetryLater(f"TikTok's upload server answered {response.status_code}", 30)
             if response.status_code >= 400:
-                raise JobFailed(f"TikTok refused chunk {index + 1} of {plan.count}: {_message(response)}")
+                raise ChunkRefused(f"TikTok refused chunk {index + 1} of {plan.count}: {_message(response)}")
             on_chunk(end + 1)
 
 
@@ -196,6 +214,18 @@ def fail_reason(status: dict[str, Any]) -> str:
     return FAIL_REASONS.get(reason, reason.replace("_", " ") or "TikTok gave no reason")
 
 
-def session_record(publish_id: str, upload_url: str, plan: ChunkPlan, mode: str) -> str:
-    return json.dumps({"publish_id": publish_id, "upload_url": upload_url, "mode": mode,
-                       "chunk_size": plan.chunk_size, "count": plan.count, "size": plan.size})
+def bytes_received(status: dict[str, Any]) -> int:
+    """How many bytes of a FILE_UPLOAD TikTok says it has (`uploaded_bytes`, 0 when absent)."""
+    return int(status.get("uploaded_bytes") or 0)
+
+
+def session_record(publish_id: str, upload_url: str, plan: ChunkPlan, mode: str, *, privacy: str = "",
+                   issued_at: float | None = None, reinits: int = 0) -> str:
+    """What is journaled when an upload starts: enough to ask about it and continue it later.
+
+    `issued_at` (epoch seconds) dates the upload URL, which TikTok keeps for one hour;
+    `reinits` counts how often this publication's upload was initialised again.
+    """
+    return json.dumps({"publish_id": publish_id, "upload_url": upload_url, "mode": mode, "privacy": privacy,
+                       "chunk_size": plan.chunk_size, "count": plan.count, "size": plan.size,
+                       "issued_at": time.time() if issued_at is None else issued_at, "reinits": reinits})

@@ -82,8 +82,9 @@ def load_tokens(settings: Settings, account: Account) -> dict[str, Any]:
         ) from None
 
 
-def access_token(services: Services, account: Account | int) -> str:
-    """A bearer token for the account, refreshed first when it expires within five minutes.
+def access_token(services: Services, account: Account | int, *, force: bool = False) -> str:
+    """A bearer token for the account, refreshed first when it expires within five minutes
+    (or at once with `force`: the platform refused the current one).
 
     Raises TokenError (account marked unhealthy, the connector told by DM) when the platform
     refuses the refresh, and core.jobs.RetryLater when the platform could not be reached.
@@ -102,7 +103,7 @@ def access_token(services: Services, account: Account | int) -> str:
                              f"run /connect {row.platform}.")
         tokens = load_tokens(settings, row)
         old_blob, platform = row.token_blob, row.platform
-    if not _expiring(tokens):
+    if not force and not _expiring(tokens):
         return str(tokens["access_token"])
     try:
         fresh = refresh(settings, platform, tokens)

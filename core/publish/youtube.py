@@ -2,8 +2,11 @@
 
 The session URI is journaled before the first byte is sent. On a retry the recorded session
 is asked how far it got (`Content-Range: bytes */TOTAL`): a finished upload is picked up
-as it is, a partial one continues at the next byte, and only a session YouTube no longer
-knows (404) starts over. Dropped connections and 5xx back off exponentially and resume.
+as it is, a partial one continues at the next byte. A session YouTube no longer knows (404)
+may still have finished before it expired, so before any new session starts for a
+publication that had one, the channel's recent uploads are searched for the publication's
+marker tag (core.publish.youtube_adopt) and a video found there is adopted, never uploaded
+again. Dropped connections and 5xx back off exponentially and resume.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httplib2
+from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 
@@ -22,6 +27,7 @@ from core import google_api
 from core.config import Settings
 from core.jobs import JobFailed, RetryLater
 from core.publish.journal import Journal
+from core.publish.oauth_types import AccessRejected
 from core.publish.post import Post, youtube_tags
 
 log = logging.getLogger(__name__)
@@ -32,12 +38,25 @@ RETRY_MAX_S = 32.0
 MAX_FAILURES = 8
 MAX_RESTARTS = 3
 RETRYABLE = {500, 502, 503, 504, 429}
-QUOTA_REASONS = {"quotaExceeded": "YouTube's daily API quota for this project is used up",
-                 "uploadLimitExceeded": "this channel reached YouTube's daily upload limit"}
+PROJECT, CHANNEL = "project", "channel"
+QUOTA_REASONS = {"quotaExceeded": (PROJECT, "YouTube's daily API quota for this project is used up"),
+                 "uploadLimitExceeded": (CHANNEL, "this channel reached YouTube's daily upload limit")}
+REJECTED = "YouTube refuses this account's access token"
+
+FindExisting = Callable[[], dict[str, Any] | None]
 
 
 class QuotaExhausted(Exception):
-    """YouTube refused the upload for quota reasons; it can only be tried after the daily reset."""
+    """YouTube refused the upload for quota reasons; `scope` says whose limit it was.
+
+    `project` (`quotaExceeded`): the API project's daily quota, shared by every channel, until
+    midnight Pacific. `channel` (`uploadLimitExceeded`, HTTP 400): this channel's uploads in a
+    24-hour period; YouTube's advice is to try again in 24 hours. Other channels may upload.
+    """
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 class ChunkedFileUpload(MediaFileUpload):
@@ -61,7 +80,8 @@ def chunk_size(settings: Settings) -> int:
     return max(QUANTUM, settings.upload_chunk_mb * 1024 * 1024 // QUANTUM * QUANTUM)
 
 
-def metadata(post: Post) -> dict[str, Any]:
+def metadata(post: Post, marker: str = "") -> dict[str, Any]:
+    """The video resource to insert; `marker` (the publication's tag) is always the first tag."""
     status: dict[str, Any] = {
         "privacyStatus": post.privacy, "selfDeclaredMadeForKids": post.made_for_kids,
         "containsSyntheticMedia": post.synthetic_media, "license": post.license,
@@ -70,20 +90,36 @@ def metadata(post: Post) -> dict[str, Any]:
     if post.publish_at is not None:
         status["publishAt"] = post.publish_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "snippet": {"title": post.title, "description": post.description, "tags": youtube_tags(post.tags),
+        "snippet": {"title": post.title, "description": post.description,
+                    "tags": youtube_tags((marker, *post.tags) if marker else post.tags),
                     "categoryId": "22"},
         "status": status,
     }
 
 
 def upload(settings: Settings, access_token: str, post: Post, session_uri: str | None,
-           journal: Journal) -> Uploaded:
-    """Upload (or finish uploading) the post's file; returns the created video's resource."""
+           journal: Journal, *, marker: str = "", find_existing: FindExisting | None = None,
+           had_session: bool = False) -> Uploaded:
+    """Upload (or finish uploading) the post's file; returns the created video's resource.
+
+    `had_session`: a session was started for this publication before (perhaps lost since), so
+    `find_existing` (which looks for `marker` among the channel's uploads) runs before a new
+    session is started. Raises QuotaExhausted, AccessRejected (HTTP 401), JobFailed, RetryLater.
+    """
+    try:
+        return _upload(settings, access_token, post, session_uri, journal, marker, find_existing,
+                       had_session or session_uri is not None)
+    except RefreshError:
+        raise AccessRejected(REJECTED) from None
+
+
+def _upload(settings: Settings, access_token: str, post: Post, session_uri: str | None, journal: Journal,
+            marker: str, find_existing: FindExisting | None, had_session: bool) -> Uploaded:
     service = google_api.youtube(settings, access_token)
     http = google_api.authorized_http(access_token)
     for _ in range(MAX_RESTARTS):
         request = service.videos().insert(
-            part="snippet,status", body=metadata(post), notifySubscribers=True,
+            part="snippet,status", body=metadata(post, marker), notifySubscribers=True,
             media_body=ChunkedFileUpload(str(post.path), mimetype="video/mp4",
                                          chunksize=chunk_size(settings), resumable=True))
         if session_uri:
@@ -95,8 +131,14 @@ def upload(settings: Settings, access_token: str, post: Post, session_uri: str |
             else:
                 request.resumable_uri, request.resumable_progress = session_uri, state
         if request.resumable_uri is None:
+            found = find_existing() if had_session and find_existing is not None else None
+            if found is not None:
+                log.info("YouTube forgot the session but video %s carries this publication's tag: adopted",
+                         found["id"])
+                return _done(found, journal)
             request.resumable_uri = _initiate(http, request, post.size)
             journal.session_started(request.resumable_uri)
+            had_session = True
         session_uri = request.resumable_uri
         finished = _send(request, http, post.size, journal)
         if finished is not None:
@@ -183,16 +225,22 @@ def _pause(failures: int, why: str) -> int:
 def _failure(exc: HttpError) -> Exception:
     reason = google_api.error_reason(exc)
     if reason in QUOTA_REASONS:
-        return QuotaExhausted(QUOTA_REASONS[reason])
-    if exc.resp.status in (401, 403) and reason in ("authError", "forbidden", "insufficientPermissions", ""):
+        scope, said = QUOTA_REASONS[reason]
+        return QuotaExhausted(said, scope)
+    if exc.resp.status == 401:
+        return AccessRejected(REJECTED)
+    if exc.resp.status == 403 and reason in ("authError", "forbidden", "insufficientPermissions", ""):
         return JobFailed(f"YouTube refused the upload ({google_api.error_message(exc)}); reconnect the "
                          "account with /connect youtube and allow uploads")
     return JobFailed(f"YouTube refused the upload: {google_api.error_message(exc)}")
 
 
 def verify(settings: Settings, access_token: str, video_id: str) -> dict[str, Any] | None:
-    """The video as YouTube lists it now (None if it is not listed)."""
-    found = google_api.youtube(settings, access_token).videos().list(
-        part="status,snippet", id=video_id).execute()
+    """The video as YouTube lists it now (None if it is not listed); AccessRejected on HTTP 401."""
+    try:
+        found = google_api.youtube(settings, access_token).videos().list(
+            part="status,snippet", id=video_id).execute()
+    except RefreshError:
+        raise AccessRejected(REJECTED) from None
     items = found.get("items") or []
     return items[0] if items else None

@@ -6,6 +6,15 @@ and the FILE_UPLOAD chunk rules (5–64 MiB chunks, a final chunk of up to 128 M
 `total_chunk_count = floor(size / chunk_size)`, in order, exact Content-Range, Content-Type
 video/mp4). Upload bodies are hashed as they stream in, never kept. `outcome` decides what
 processing ends in: PUBLISH_COMPLETE (direct posts) / SEND_TO_USER_INBOX (inbox), or FAILED.
+
+As the real one does after the last byte of a FILE_UPLOAD, it keeps answering
+`PROCESSING_UPLOAD` (with `uploaded_bytes` equal to the size) while it checks the video: for
+`processing_polls` status calls, or until `settle()`. An upload URL lives `url_lifetime_s`
+(TikTok: one hour); `expire_upload_urls()` ages them all. TikTok does not document what an
+expired URL answers; this fake answers 403. An unfinished upload whose URL expired answers
+`PROCESSING_UPLOAD` with the bytes it got; `expired_urls = N` hands out the next N upload URLs
+already expired. `reject_access` refuses every access token (401
+`access_token_invalid`), as TikTok does for a grant it no longer honours.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ class Upload:
     status: str = "PROCESSING_UPLOAD"
     fail_reason: str = ""
     post_id: str = ""
+    issued_at: float = field(default_factory=time.monotonic)
+    complete: bool = False
 
 
 class FakeTikTok(LocalServer):
@@ -59,6 +70,9 @@ class FakeTikTok(LocalServer):
         self.processing_polls = processing_polls
         self.outcome: str | None = None
         self.fail_reason = "file_format_check_failed"
+        self.url_lifetime_s = 3600.0
+        self.expired_urls = 0
+        self.reject_access = False
         self.unaudited_public_account = False
         self.codes: dict[str, str] = {}
         self.refresh_tokens: dict[str, str] = {}
@@ -86,6 +100,18 @@ class FakeTikTok(LocalServer):
     def revoke_all(self) -> None:
         self.refresh_tokens.clear()
         self.access_tokens.clear()
+
+    def expire_upload_urls(self) -> None:
+        with self.lock:
+            for upload in self.uploads.values():
+                upload.issued_at = time.monotonic() - self.url_lifetime_s - 1
+
+    def settle(self) -> None:
+        """Finish checking every fully received upload at the next status call."""
+        self.processing_polls = 0
+
+    def completed_posts(self) -> list[Upload]:
+        return [u for u in self.uploads.values() if u.status in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")]
 
     # -- OAuth --------------------------------------------------------------------------------
     def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -122,7 +148,7 @@ class FakeTikTok(LocalServer):
     # -- Content Posting ------------------------------------------------------------------------
     def api(self, path: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.calls.append(path)
-        if token not in self.access_tokens:
+        if token not in self.access_tokens or self.reject_access:
             return 401, _err("access_token_invalid", "The access token is invalid or not found.")
         if path == "/v2/user/info/":
             return 200, {"data": {"user": {"open_id": self.open_id, "display_name": self.display_name}},
@@ -158,6 +184,9 @@ class FakeTikTok(LocalServer):
         upload = Upload("v_pub_file~" + secrets.token_hex(8), token, mode, int(source["video_size"]),
                         int(source["chunk_size"]), int(source["total_chunk_count"]), post)
         self.uploads[upload.publish_id] = upload
+        if self.expired_urls > 0:
+            self.expired_urls -= 1
+            upload.issued_at = time.monotonic() - self.url_lifetime_s - 1
         return 200, {"data": {"publish_id": upload.publish_id,
                               "upload_url": f"{self.url}upload/?upload_id={upload.publish_id}"},
                      "error": _ok()}
@@ -166,7 +195,7 @@ class FakeTikTok(LocalServer):
         upload = self.uploads.get(publish_id)
         if upload is None:
             return 400, _err("invalid_publish_id", "publish_id does not exist")
-        if upload.status == "PROCESSING_DOWNLOAD":
+        if upload.complete and upload.status == "PROCESSING_UPLOAD":
             if self.processing_polls > 0:
                 self.processing_polls -= 1
             else:
@@ -238,12 +267,15 @@ class FakeTikTok(LocalServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 with fake.lock:
                     upload = fake.uploads.get(publish_id)
+                    expired = upload is not None and time.monotonic() - upload.issued_at > fake.url_lifetime_s
                     problem = "unknown upload" if upload is None else fake.check_chunk(upload, self.headers)
+                    if expired:
+                        problem = "upload_url expired"
                     if problem:
                         fake.rejections.append(problem)
                 if problem or upload is None:
                     self.drain(length)
-                    return self.json(400, _err("invalid_params", problem))
+                    return self.json(403 if expired else 400, _err("invalid_params", problem))
                 remaining = length
                 while remaining:
                     block = self.rfile.read(min(BLOCK, remaining))
@@ -255,8 +287,7 @@ class FakeTikTok(LocalServer):
                     upload.received += length
                     upload.next_chunk += 1
                     done = upload.received == upload.size
-                    if done:
-                        upload.status = "PROCESSING_DOWNLOAD"
+                    upload.complete = done
                 self.send(201 if done else 206, b"", "text/plain")
 
             def _token(self) -> str:

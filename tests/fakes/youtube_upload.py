@@ -1,12 +1,17 @@
 """The fake YouTube API extended with what publishing needs: OAuth'd calls and resumable uploads.
 
 It builds on tests/fakes/youtube_api.py (the read paths discovery uses) and adds, for
-bearer tokens issued by tests/fakes/google_oauth.py: `channels.list mine=true`,
-`videos.list` of uploaded videos, and `videos.insert` over the resumable protocol with the
-real rules (metadata limits, `selfDeclaredMadeForKids` required, `publishAt` only with
-private, 308 + Range, `bytes */TOTAL` status queries, 404 for a dead session) and faults
-to act out: dropped connections, 503s, expired sessions, quota errors, and an unverified
-API project whose uploads are locked private. Bodies are hashed as they arrive, never kept.
+bearer tokens issued by tests/fakes/google_oauth.py: `channels.list mine=true` (with the
+uploads playlist), `playlistItems.list` of that playlist (the channel's uploads, newest
+first), `videos.list` of uploaded videos (tags included), and `videos.insert` over the
+resumable protocol with the real rules (metadata limits, `selfDeclaredMadeForKids` required,
+`publishAt` only with private, 308 + Range, `bytes */TOTAL` status queries, 404 for a dead
+session) and faults to act out: dropped connections, 503s, expired sessions, a session that
+expires while the answer to its last chunk is lost (`lose_final_response`: the video exists,
+the client never hears of it), the project's quota (`upload_error = "quotaExceeded"`, 403),
+one channel's daily upload limit (`upload_limited_channels`: 400 `uploadLimitExceeded`, as
+YouTube answers), tokens refused (`reject_access`: 401), and an unverified API project whose
+uploads are locked private. Bodies are hashed as they arrive, never kept.
 """
 
 from __future__ import annotations
@@ -57,10 +62,14 @@ class FakeYouTubeUploads(FakeYouTube):
         self.errors_503 = 0
         self.expire_sessions = 0
         self.upload_error: str | None = None
+        self.upload_limited_channels: set[str] = set()
+        self.lose_final_response = False
+        self.reject_access = False
         self.unverified_project = False
         self.chunk_puts = 0
         self.status_queries = 0
         self.initiations = 0
+        self.owner_calls: list[str] = []
 
     def add_my_channel(self, title: str) -> str:
         channel = self.add_channel(title)
@@ -69,11 +78,21 @@ class FakeYouTubeUploads(FakeYouTube):
 
     # -- OAuth'd GETs -------------------------------------------------------------------------
     def authorized_get(self, user: str, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        self.owner_calls.append(path.rsplit("/", 1)[-1])
         if path.endswith("youtube/v3/channels") and params.get("mine") == "true":
             channel = self.channels.get(user)
-            items = [{"kind": "youtube#channel", "id": channel.id, "snippet": {"title": channel.title}}] \
+            items = [{"kind": "youtube#channel", "id": channel.id, "snippet": {"title": channel.title},
+                      "contentDetails": {"relatedPlaylists": {"uploads": channel.uploads_playlist}}}] \
                 if channel else []
             return 200, {"kind": "youtube#channelListResponse", "items": items}
+        if path.endswith("youtube/v3/playlistItems"):
+            channel = self.channels.get(user)
+            if channel is None or params.get("playlistId") != channel.uploads_playlist:
+                return 404, _error(404, "playlistNotFound", "The playlist cannot be found.")
+            mine = [v.id for v in reversed(self.uploaded.values()) if v.user == user]
+            size = min(int(params.get("maxResults", 5)), 50)
+            items = [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": v}} for v in mine[:size]]
+            return 200, {"kind": "youtube#playlistItemListResponse", "items": items}
         if path.endswith("youtube/v3/videos"):
             ids = params.get("id", "").split(",")
             items = [self._resource(self.uploaded[v]) for v in ids if v in self.uploaded]
@@ -86,6 +105,9 @@ class FakeYouTubeUploads(FakeYouTube):
         if self.upload_error:
             message = f"The request cannot be completed: {self.upload_error}"
             return 403, {}, _error(403, self.upload_error, message)
+        if user in self.upload_limited_channels:
+            return 400, {}, _error(400, "uploadLimitExceeded",
+                                   "The user has exceeded the number of videos they may upload.")
         metadata = json.loads(body or b"{}")
         problem = _metadata_problem(metadata)
         if problem:
@@ -121,7 +143,7 @@ class FakeYouTubeUploads(FakeYouTube):
         class Handler(FakeHandler):
             def _user(self) -> str | None:
                 auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Bearer "):
+                if not auth.startswith("Bearer ") or fake.reject_access:
                     return None
                 return fake.oauth.user_for(auth.removeprefix("Bearer "))
 
@@ -191,6 +213,14 @@ class FakeYouTubeUploads(FakeYouTube):
                 overlap = session.received - start
                 self.drain(overlap)
                 self._take(session, length - overlap)
+                if final and fake.lose_final_response:
+                    with fake.lock:
+                        fake.lose_final_response = False
+                        fake.finish(session)
+                        fake.sessions.pop(session.id, None)
+                    self.close_connection = True
+                    self.connection.close()
+                    return None
                 self._state(session)
 
             def _take(self, session: Session, count: int) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from core.db import upgrade
 from core.identity import Caller, resolve
 from core.invoke import run_text
 from core.messages import Reply
@@ -25,6 +30,13 @@ from core.models import (
 )
 from core.publish import tokens
 from core.services import Services
+from tests.conftest import make_settings
+from tests.fakes.google_oauth import FakeGoogleOAuth
+from tests.fakes.tiktok_api import FakeTikTok
+from tests.fakes.youtube_upload import FakeYouTubeUploads
+from tests.support.media import video
+from workers.bootstrap import build_services
+from workers.local import LocalDispatcher
 
 WORKSPACE = "guild-1"
 CHANNEL = "approvals"
@@ -105,3 +117,35 @@ def wait_for_jobs(services: Services, timeout: float = 60.0) -> list[Job]:
             return rows
         time.sleep(0.1)
     raise AssertionError(f"jobs still busy after {timeout}s: {[(j.id, j.kind, j.state) for j in busy]}")
+
+
+@dataclass(frozen=True)
+class World:
+    """A workspace with an approved proposal (a real 1 s vertical clip) and a YouTube channel and a
+    TikTok account connected by alice, against running fakes; `overrides` are its settings."""
+
+    services: Services
+    proposal_id: int
+    overrides: dict[str, Any]
+    google: FakeGoogleOAuth
+    tube: FakeYouTubeUploads
+    tok: FakeTikTok
+
+
+@contextmanager
+def publishing_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
+    with FakeGoogleOAuth() as google, FakeYouTubeUploads(google) as tube, FakeTikTok() as tok:
+        channel = tube.add_my_channel("Cooking With Ada")
+        overrides = {"google_api_base_url": tube.url, **google.settings(), **tok.settings(), **settings}
+        built = make_settings(tmp_path, **overrides)
+        upgrade(built)
+        services = build_services(built, LocalDispatcher())
+        workspace_id, member_id = person(services, "alice")
+        clip = video(tmp_path / "short.mp4", seconds=1, size="360x640")
+        proposal_id = approved_proposal(services, workspace_id, clip, member_id=member_id)
+        account(services, workspace_id, member_id, "youtube", google.grant_for(channel), external_id=channel)
+        account(services, workspace_id, member_id, "tiktok", tok.issue_tokens(), external_id=tok.open_id)
+        try:
+            yield World(services, proposal_id, overrides, google, tube, tok)
+        finally:
+            services.db.dispose()

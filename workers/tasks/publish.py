@@ -23,10 +23,10 @@ class _Runner:
 
 
 @task("publish", queue=IO_QUEUE, time_limit_s=3 * 3600)
-def run_publish(ctx: JobContext) -> Reply:
+def run_publish(ctx: JobContext) -> Reply | None:
     publication_id = int(ctx.payload["publication_id"])
     _render_file_here(ctx, publication_id)
-    return publish(ctx.services, publication_id, _Runner(ctx))
+    return publish(ctx.services, publication_id, _Runner(ctx), check=bool(ctx.payload.get("check")))
 
 
 def _render_file_here(ctx: JobContext, publication_id: int) -> None:

@@ -16,6 +16,7 @@ from core.media.probe import MediaError
 from core.media.recipe import RecipeError, load_recipe
 from core.messages import Reply
 from core.models import Render, Source
+from core.retention import space
 from core.services import Services
 from workers.context import JobContext
 from workers.tasks import task
@@ -40,6 +41,7 @@ def run_render(ctx: JobContext) -> Reply:
         recipe_json = dict(render.recipe or {})
         render.state = "running"
     try:
+        space.require_render_space(services.settings)
         recipe = load_recipe(recipe_json)
         path, offset = _local_file(ctx, render_id, local_path, candidate_id)
         result = engine.render(path, engine.Targets.in_dir(records.render_dir(services.settings, render_id)),
@@ -47,7 +49,7 @@ def run_render(ctx: JobContext) -> Reply:
     except JobCancelled:
         _fail(services, render_id, "cancelled")
         raise
-    except (MediaError, RecipeError) as exc:
+    except (MediaError, RecipeError, space.LowDiskSpace) as exc:
         _fail(services, render_id, str(exc))
         raise JobFailed(str(exc)) from exc
     except Exception as exc:
