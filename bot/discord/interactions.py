@@ -78,7 +78,7 @@ class InteractionHandler:
             reply = await asyncio.to_thread(self._run, interaction, lambda: run_text(
                 self.services, caller, text))
         try:
-            await self._answer_in_time(interaction, reply, "button", original=False)
+            await self._answer_in_time(interaction, reply, "button press", original=False)
         finally:
             await asyncio.to_thread(self._answered, interaction)
 
