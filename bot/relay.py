@@ -229,7 +229,10 @@ class Relay:
             await asyncio.to_thread(self._drop, event.id, "its progress message can't be posted: "
                                     + self._ended_progress[event.key or ""])
             return False
-        if self._held(event.chat_ref, message_id) or (message_id and self._too_soon(event.key)):
+        if held := self._held_for(event.chat_ref, message_id):
+            await asyncio.to_thread(self._postpone, event.id, held)
+            return False
+        if message_id and self._too_soon(event.key):
             return False
         await asyncio.to_thread(self._files_here, envelope)
         return await self._deliver(event, envelope, message_id)
@@ -305,8 +308,9 @@ class Relay:
     def _hold(self, chat_ref: str, message_id: str | None, seconds: float) -> None:
         self._not_before[(chat_ref, _action(message_id))] = self.clock() + seconds
 
-    def _held(self, chat_ref: str, message_id: str | None) -> bool:
-        return self.clock() < self._not_before.get((chat_ref, _action(message_id)), float("-inf"))
+    def _held_for(self, chat_ref: str, message_id: str | None) -> float:
+        """Seconds this kind of request in this chat must still wait (0 when it may go)."""
+        return max(0.0, self._not_before.get((chat_ref, _action(message_id)), 0.0) - self.clock())
 
     def _load(self, front: str) -> list[tuple[OutboxEvent, str | None]]:
         with self.services.db.session() as session:
@@ -321,6 +325,11 @@ class Relay:
             outbox.mark_delivered(session, event.id, message_id)
             if event.kind == OutboxKind.progress and event.key:
                 outbox.supersede_older_progress(session, event.key, event.id)
+
+    def _postpone(self, event_id: int, seconds: float) -> None:
+        """Not loaded again before the chat's hold ends, so held rows never crowd out other chats'."""
+        with self.services.db.session() as session:
+            outbox.postpone(session, event_id, seconds)
 
     def _failed(self, event: OutboxEvent, error: str, retry_after: float | None) -> None:
         with self.services.db.session() as session:

@@ -189,6 +189,12 @@ def supersede_older_progress(session: Session, key: str, event_id: int) -> None:
     )
 
 
+def postpone(session: Session, event_id: int, seconds: float) -> None:
+    """Leave an event alone for `seconds` without counting an attempt (its chat is rate limited)."""
+    session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                    .values(next_attempt_at=utcnow() + timedelta(seconds=seconds)))
+
+
 def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: float | None = None) -> bool:
     """Keep the event for another try, backing off exponentially (or as the platform asked).
 
