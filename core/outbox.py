@@ -51,7 +51,7 @@ _PHRASES = {
     Undeliverable.no_private_chat: "the person never opened a private chat with the bot",
     Undeliverable.user_gone: "the person's account was deleted",
     Undeliverable.no_permission: "the bot is not allowed to post there",
-    Undeliverable.dms_closed: "the person's direct messages are closed to the bot, and it expired",
+    Undeliverable.dms_closed: "a one-time message met closed DMs (the person was told to ask again)",
     Undeliverable.refused: "the platform refused the message",
     Undeliverable.gave_up: f"still failing after {GIVE_UP_AFTER.days} days",
 }
