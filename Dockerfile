@@ -8,10 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/data
 
 # ffmpeg (Debian's build can use NVENC when the NVIDIA runtime mounts the driver), espeak-ng,
-# and the caption fonts.
+# the caption fonts, and libgl1/libglib2.0-0 for OpenCV, which the face detector loads.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ffmpeg espeak-ng fonts-inter fonts-dejavu-core \
-        fonts-symbola fontconfig \
+        fonts-symbola fontconfig libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 ettametta && mkdir -p /data && chown ettametta:ettametta /data

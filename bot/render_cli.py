@@ -16,7 +16,7 @@ from core.config import Settings
 from core.media import presets
 from core.media.engine import Targets, render
 from core.media.probe import MediaError
-from core.media.recipe import RecipeError
+from core.media.recipe import FITS, RecipeError
 from core.messages import format_duration
 
 
@@ -30,6 +30,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         help="burn in word captions (default: as the preset says)")
     parser.add_argument("--auto-trim", type=float, metavar="N",
                         help="keep the best N seconds, chosen from the speech")
+    parser.add_argument("--fit", choices=FITS,
+                        help="how a wide video fills 9:16: crop (centre), blur (whole frame over a "
+                             "blurred copy), track (follow the speaker), split (two people stacked); "
+                             "default: as the preset says")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     parser.set_defaults(handler=cmd_render)
 
@@ -50,7 +54,7 @@ def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
             raise RecipeError(f"There is no built-in preset {args.preset!r}: "
                               f"{', '.join(presets.BUILTIN)}.")
         recipe = presets.with_overrides(found.recipe, {"captions": args.captions,
-                                                       "auto-trim": args.auto_trim})
+                                                       "auto-trim": args.auto_trim, "fit": args.fit})
         result = render(source, Targets.beside(output), recipe, settings, ProgressLine(sys.stderr))
     except (MediaError, RecipeError) as exc:
         print(f"\nCannot render: {exc}", file=sys.stderr)

@@ -114,6 +114,18 @@ def check_whisper_loads(settings: Settings) -> list[Finding]:
     return [Finding("whisper load", Level.ok, f"model loads ({where}, {compute})")]
 
 
+def check_face_detector(settings: Settings) -> list[Finding]:
+    """fit=track and fit=split need the face detector that ships inside the mediapipe wheel."""
+    from core.media import faces
+
+    try:
+        detail = faces.check()
+    except faces.FaceDetectionUnavailable as exc:
+        return [Finding("face detector", Level.warn, f"{exc}; fit=track/split fall back to a centre crop",
+                        "reinstall the Python package (pip install -e .), which pins mediapipe==0.10.14")]
+    return [Finding("face detector", Level.ok, f"{detail} loads")]
+
+
 def check_encoder(settings: Settings) -> list[Finding]:
     """The encoder renders will use; NVENC is tested with a real one-frame encode (cached)."""
     from core.media.encoders import select
@@ -299,7 +311,7 @@ def check_publishing(settings: Settings) -> list[Finding]:
 
 CHECKS: list[Check] = [
     check_ffmpeg, check_encoder, check_fonts, check_chart_fonts, check_whisper, check_whisper_loads,
-    check_data_dir,
+    check_face_detector, check_data_dir,
     check_database, check_queue, check_workers, check_media_store, check_tokens, check_telegram,
     check_llm, check_publishing,
 ]

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose)
+# libgl1 and libglib2.0-0: OpenCV, which the face detector (mediapipe) loads
+DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose libgl1 libglib2.0-0)
 bash scripts/debian-packages.sh "${DEBIAN_PACKAGES[@]}"
 
 PYTHON=${PYTHON:-python3}

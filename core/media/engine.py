@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
-from core.media import captions, encoders, extras, ffrun, graph, loudness
+from core.media import analysis, captions, encoders, extras, ffrun, framing, graph, loudness
 from core.media.best_moment import best_window
+from core.media.faces import FaceDetectionUnavailable
 from core.media.probe import MediaError, probe
 from core.media.recipe import Recipe
 from core.media.transcribe import SAMPLE_RATE, Word, decode, transcribe
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Report = Callable[[float, str, "float | None"], None]  # (percent, what, eta seconds)
 PASS_FROM, PASS_TO = 15.0, 92.0
+FACES_FROM = 8.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class RenderResult:
     speech: str = ""
     notes: list[str] = field(default_factory=list)
     sound: loudness.Loudness | None = None  # measured on the output
+    fit: str = ""  # the fit drawn: crop, blur, track, split, or centre (track/split found no face)
+    people: int | None = None  # faces found at once (fit=track/split only)
 
     @property
     def realtime_factor(self) -> float:
@@ -99,6 +103,10 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
     duration = end - start
     timeline = [_clip(w, start, end) for w in words if w.end > start and w.start < end]
     speech = _speech_note(src, recipe, timeline)
+    framed, seen_cuts = None, None
+    if recipe.reframe.mode in ("track", "split") and not src.vertical:
+        framed, seen_cuts = _framing(src, recipe, settings, start, end, timeline, report)
+        notes.append(framed.note)
     targets.output.parent.mkdir(parents=True, exist_ok=True)
     choice = choice or encoders.select(settings)
     leveling = _leveling(src, recipe, samples, start, duration, report, notes)
@@ -109,9 +117,9 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         cuts: tuple[float, ...] = ()
         if recipe.interrupts.at_scene_cuts:
             report(PASS_FROM - 1, "finding scene cuts", None)
-            cuts = tuple(extras.scene_cuts(src.path, start, duration))
+            cuts = seen_cuts if seen_cuts is not None else tuple(extras.scene_cuts(src.path, start, duration))
         job = graph.Pass(src, recipe, start, duration, targets.output, {}, ass,
-                         captions.fonts_dir(recipe.captions.font), cuts, leveling)
+                         captions.fonts_dir(recipe.captions.font), cuts, leveling, framed)
         pass_s, encoder = _encode(job, choice, settings, report, notes)
     report(PASS_TO, "making the preview", None)
     extras.make_preview(targets.output, targets.preview, extras.preview_start(timeline, duration))
@@ -126,6 +134,7 @@ def render(source: Path, targets: Targets, recipe: Recipe, settings: Settings, r
         width=video.width or 0, height=video.height or 0, encoder=encoder, transcript=timeline,
         captions=ass is not None, start=start, end=end, wall_s=time.monotonic() - began,
         transcribe_s=transcribe_s, pass_s=pass_s, speech=speech, notes=notes, sound=heard,
+        fit=framed.fit if framed else recipe.reframe.mode, people=framed.people if framed else None,
     )
 
 
@@ -147,6 +156,25 @@ def _speech(samples: Any, src: Usable, recipe: Recipe, settings: Settings, start
         return words, moment.start, moment.end
     window = samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
     return transcribe(window, model_name=settings.whisper_model, offset=start), start, end
+
+
+def _framing(src: Usable, recipe: Recipe, settings: Settings, start: float, end: float,
+             words: list[Word], report: Report) -> tuple[framing.Framing, tuple[float, ...] | None]:
+    """Faces and scene cuts of the window (looked at once per source, then cached), and the
+    moving crops that follow them; the scene cuts are returned for punch-ins to reuse."""
+    def looked(fraction: float) -> None:
+        report(FACES_FROM + (PASS_FROM - 1 - FACES_FROM) * fraction, "finding faces", None)
+
+    report(FACES_FROM, "finding faces", None)
+    try:
+        seen = analysis.analyse(src, start, end, settings.data_dir, looked).window(start, end)
+    except FaceDetectionUnavailable as exc:
+        log.warning("face detection unavailable: %s", exc)
+        return framing.centre(f"Fit: {recipe.reframe.mode} unavailable ({exc}) — centre crop."), None
+    w, h, _x, _y = graph.crop_box(src.width, src.height, recipe.zoom)
+    framed = framing.plan(seen, [(word.start, word.end) for word in words], fit=recipe.reframe.mode,
+                          frame=(src.width, src.height), crop=(w, h), fps=src.out_fps)
+    return framed, seen.cuts
 
 
 def _leveling(src: Usable, recipe: Recipe, samples: Any, start: float, duration: float,

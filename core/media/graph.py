@@ -16,6 +16,7 @@ from typing import Any
 import ffmpeg
 
 from core.media import loudness
+from core.media.framing import Framing
 from core.media.recipe import OUTPUT_HEIGHT, OUTPUT_WIDTH, Grade, Interrupts, Recipe
 from core.media.validate import Usable
 
@@ -50,6 +51,7 @@ class Pass:
     fonts_dir: str | None = None
     scene_cuts: tuple[float, ...] = ()
     leveling: loudness.Leveling | None = None  # None: the audio as recorded
+    framing: Framing | None = None  # fit=track/split: the moving crops (None: a fixed centre crop)
 
 
 def argv(job: Pass, ffmpeg_bin: str = "ffmpeg") -> list[str]:
@@ -72,8 +74,13 @@ def argv(job: Pass, ffmpeg_bin: str = "ffmpeg") -> list[str]:
 def _video(stream: Any, job: Pass) -> Any:
     src, recipe = job.source, job.recipe
     stream = stream.filter("fps", fps=f"{src.out_fps:.6g}")
-    if recipe.reframe.mode == "crop" or src.vertical:
-        stream = _crop(stream, src, recipe.zoom)
+    framing = job.framing
+    if framing is not None and framing.halves is not None:
+        stream = _pixels(framing.compose(stream), recipe)
+        if recipe.interrupts.enabled:
+            stream = _punch_ins(stream, recipe.interrupts, job)
+    elif recipe.reframe.mode != "blur" or src.vertical:
+        stream = _crop(stream, src, recipe.zoom, framing)
         stream = _pixels(stream, recipe)
         stream = _to_output_size(stream, recipe.interrupts, job)
     else:
@@ -101,7 +108,9 @@ def crop_box(width: int, height: int, zoom: float) -> tuple[int, int, int, int]:
     return w, h, (width - w) // 2, (height - h) // 2
 
 
-def _crop(stream: Any, src: Usable, zoom: float) -> Any:
+def _crop(stream: Any, src: Usable, zoom: float, framing: Framing | None) -> Any:
+    if framing is not None and framing.single is not None:
+        return framing.single.apply(stream)
     w, h, x, y = crop_box(src.width, src.height, zoom)
     if (w, h) == (src.width, src.height):
         return stream

@@ -42,15 +42,20 @@ BUILTIN: dict[str, Preset] = {
             "reframe": {"mode": "blur"}, "grade": {"look": "cinematic"},
             "captions": {"size": 62, "highlight": "#9FD8FF", "max_words_per_line": 5},
         }),
-        _preset("podcast", "blurred-background fit for talking heads, captions mid-frame, "
-                "punch-ins every 8 s", {
-                    "reframe": {"mode": "blur"}, "grade": {"look": "warm"},
+        _preset("podcast", "follows the speaker (centre crop when no face is found), warm grade, "
+                "captions mid-frame, punch-ins every 8 s", {
+                    "reframe": {"mode": "track"}, "grade": {"look": "warm"},
                     "captions": {"size": 84, "position": "middle", "max_words_per_line": 3},
                     "interrupts": {"every_s": 8.0, "strength": 1.1, "duration_s": 1.0},
                 }),
     )
 }
 DEFAULT_PRESET = "clean"
+FIT_NAMES = {
+    "crop": "centre crop", "blur": "blurred-background fit",
+    "track": "follows the speaker (centre crop when no face is found)",
+    "split": "two people stacked when both are in shot, else follows the speaker",
+}
 
 # option name → (path in the recipe, how to read the value, what it means)
 OPTIONS: dict[str, tuple[str, type, str]] = {
@@ -62,7 +67,8 @@ OPTIONS: dict[str, tuple[str, type, str]] = {
     "zoom": ("zoom", float, "zoom factor 1.0–2.0"),
     "look": ("grade.look", str, "colour look: none, warm, cool, punchy, cinematic, mono, vintage"),
     "lut": ("grade.lut", str, "a .cube LUT file"),
-    "fit": ("reframe.mode", str, "crop (fill 9:16) or blur (whole frame over a blurred copy)"),
+    "fit": ("reframe.mode", str,
+            "crop (centre), blur (blurred background), track (follow the speaker), split (two stacked)"),
     "position": ("captions.position", str, "captions at bottom, middle or top"),
     "highlight": ("captions.highlight", str, "colour of the word being spoken, like #FFD400"),
     "punch-every": ("interrupts.every_s", float, "punch-in zoom every N seconds"),
@@ -135,8 +141,8 @@ def explain(recipe: Recipe) -> str:
     grade = recipe.grade.look + (f" + LUT {recipe.grade.lut}" if recipe.grade.lut else "")
     return "\n".join([
         f"  trim: {window}",
-        f"  frame: {'centre crop' if recipe.reframe.mode == 'crop' else 'blurred-background fit'} to "
-        f"1080x1920, zoom ×{recipe.zoom:g}" + (", mirrored" if recipe.mirror else ""),
+        f"  frame: {FIT_NAMES[recipe.reframe.mode]} to 1080x1920, zoom ×{recipe.zoom:g}"
+        + (", mirrored" if recipe.mirror else ""),
         f"  colour: {grade}",
         f"  captions: {captions}",
         f"  punch-ins: {interrupts}",

@@ -43,10 +43,15 @@ class Trim(_Part):
         return self
 
 
-class Reframe(_Part):
-    """`crop` fills 9:16 from the centre; `blur` fits the whole frame over a blurred copy of itself."""
+FITS = ("crop", "blur", "track", "split")
 
-    mode: Literal["crop", "blur"] = "crop"
+
+class Reframe(_Part):
+    """`crop` fills 9:16 from the centre; `blur` fits the whole frame over a blurred copy of itself;
+    `track` follows the speaker with a moving 9:16 crop; `split` stacks two people (two 1080x960
+    crops) while both are in shot far apart, and follows one otherwise."""
+
+    mode: Literal["crop", "blur", "track", "split"] = "crop"
 
 
 class Grade(_Part):

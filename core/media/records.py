@@ -52,6 +52,7 @@ def record_done(session: Session, render: Render, result: RenderResult) -> Job:
         "window": [round(result.start, 3), round(result.end, 3)], "captions": result.captions,
         "wall_s": round(result.wall_s, 2), "transcribe_s": round(result.transcribe_s, 2),
         "pass_s": round(result.pass_s, 2), "realtime_factor": round(result.realtime_factor, 2),
+        "fit": result.fit, "people": result.people,
     }
     origin = _origin(session, render)
     return jobs.enqueue(session, PROPOSE_KIND, {"render_id": render.id}, origin,
