@@ -6,6 +6,8 @@ Telegram inline keyboards, numbered console prompts); nothing here knows which.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -31,7 +33,11 @@ class Attachment(BaseModel):
 
 
 class Reply(BaseModel):
-    """A command's answer, or a worker's result, in a form every front can show."""
+    """A command's answer, or a worker's result, in a form every front can show.
+
+    `expires_at` marks a message worthless after that time (a one-time link): a front never
+    delivers it later, and says to run `renew` (the command that makes a fresh one) instead.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,6 +49,8 @@ class Reply(BaseModel):
     error: bool = False
     job_id: int | None = None
     subject: str = ""
+    expires_at: datetime | None = None
+    renew: str = ""
 
 
 class Progress(BaseModel):
