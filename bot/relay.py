@@ -10,6 +10,13 @@ One relay per front. Each front classifies its platform's refusals (`DeliveryErr
   is dropped when the job it reported on has finished;
 - moved: the chat has a new id: everything bound to it moves (core.chats) and the message
   goes to the new id.
+
+Each chat is delivered in its own lane, in order, while other chats' lanes go on: a rate
+limit slept inside one chat's request never delays another chat's messages. A refusal
+marked `hold` (a rate limit) holds that kind of request (posts or edits) in that chat until
+its retry-after has passed; then only the newest progress of each job is sent. A job whose
+progress message can never be posted (a permanent refusal) has its later progress dropped
+without asking the platform again; its result is still tried.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +44,7 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 15.0
+STOP_WAIT_SECONDS = 5.0
 
 
 class FailureKind(enum.StrEnum):
@@ -50,7 +59,8 @@ class FailureKind(enum.StrEnum):
 class DeliveryError(Exception):
     """Delivery failed, classified by the front that read the platform's answer.
 
-    `retry_after` (seconds) is what the platform asked for, if it said; `reason` why a
+    `retry_after` (seconds) is what the platform asked for, if it said; `hold` says it was a
+    rate limit, which holds that kind of request in that chat until then; `reason` why a
     permanent failure can never succeed; `moved` the chat's (old, new) ids.
     """
 
@@ -62,12 +72,18 @@ class DeliveryError(Exception):
         kind: FailureKind = FailureKind.transient,
         reason: Undeliverable | None = None,
         moved: tuple[str, str] | None = None,
+        hold: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.kind = kind
         self.reason = reason
         self.moved = moved
+        self.hold = hold and retry_after is not None
+
+    @classmethod
+    def rate_limited(cls, message: str, retry_after: float) -> DeliveryError:
+        return cls(message, retry_after, hold=True)
 
     @classmethod
     def permanent(cls, message: str, reason: Undeliverable) -> DeliveryError:
@@ -116,7 +132,11 @@ class Relay:
         self.deliverer = deliverer
         self.interval = interval
         self.min_edit_interval = min_edit_interval
-        self._last_edit: dict[str, float] = {}
+        self.clock: Callable[[], float] = time.monotonic
+        self._last_attempt: dict[str, float] = {}
+        self._not_before: dict[tuple[str, str], float] = {}
+        self._ended_progress: dict[str, str] = {}
+        self._lanes: dict[str, asyncio.Task[int]] = {}
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease_seconds = max(LEASE_SECONDS, 5 * interval)
         self._lease_held = False
@@ -133,12 +153,14 @@ class Relay:
             while not stop.is_set():
                 try:
                     if await asyncio.to_thread(self._hold_lease):
-                        await self.deliver_pending()
+                        async with self._passing:
+                            await self._open_lanes()
                 except Exception:
                     log.exception("%s relay pass failed; trying again", self.deliverer.front)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.interval)
         finally:
+            await self._close_lanes()
             await asyncio.to_thread(self._release_lease)
 
     @property
@@ -161,30 +183,66 @@ class Relay:
             leases.release(session, self.lease_name, self.holder)
 
     async def deliver_pending(self) -> int:
-        """Deliver what is due now; returns how many were delivered.
+        """Deliver what is due now and wait for it; returns how many were delivered.
 
-        Passes never overlap: two at once would both load the same pending rows and post twice.
+        Passes never overlap (two at once would both load the same pending rows and post
+        twice), and a chat whose lane is still busy is left to that lane.
         """
         async with self._passing:
-            return await self._deliver_pending()
+            lanes = await self._open_lanes()
+        return sum(await asyncio.gather(*lanes))
 
-    async def _deliver_pending(self) -> int:
-        front = self.deliverer.front
-        events = await asyncio.to_thread(self._load, front)
+    async def _open_lanes(self) -> list[asyncio.Task[int]]:
+        """Start a lane for each chat with due events and no lane running."""
+        self._lanes = {chat: lane for chat, lane in self._lanes.items() if not lane.done()}
+        by_chat: dict[str, list[tuple[OutboxEvent, str | None]]] = {}
+        for event, message_id in await asyncio.to_thread(self._load, self.deliverer.front):
+            if event.chat_ref not in self._lanes:
+                by_chat.setdefault(event.chat_ref, []).append((event, message_id))
+        opened = [asyncio.create_task(self._lane(events), name=f"relay {self.deliverer.front} {chat}")
+                  for chat, events in by_chat.items()]
+        self._lanes.update(zip(by_chat, opened, strict=True))
+        return opened
+
+    async def _close_lanes(self) -> None:
+        lanes = [lane for lane in self._lanes.values() if not lane.done()]
+        if lanes:
+            _, late = await asyncio.wait(lanes, timeout=STOP_WAIT_SECONDS)
+            for lane in late:
+                lane.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+
+    async def _lane(self, events: list[tuple[OutboxEvent, str | None]]) -> int:
+        """One chat's due events, in order; returns how many were delivered."""
         delivered = 0
         for event, message_id in events:
-            envelope = _envelope(event)
-            await asyncio.to_thread(self._files_here, envelope)
-            if message_id and self._too_soon(event.key):
-                continue
-            if await self._deliver(event, envelope, message_id):
-                delivered += 1
+            try:
+                if await self._deliver_due(event, message_id):
+                    delivered += 1
+            except Exception:
+                log.exception("%s delivery of outbox event %s failed", self.deliverer.front, event.id)
         return delivered
+
+    async def _deliver_due(self, event: OutboxEvent, message_id: str | None) -> bool:
+        envelope = _envelope(event)
+        if isinstance(envelope.message, Progress) and event.key in self._ended_progress:
+            await asyncio.to_thread(self._drop, event.id, "its progress message can't be posted: "
+                                    + self._ended_progress[event.key or ""])
+            return False
+        if held := self._held_for(event.chat_ref, message_id):
+            await asyncio.to_thread(self._postpone, event.id, held)
+            return False
+        if message_id and self._too_soon(event.key):
+            return False
+        await asyncio.to_thread(self._files_here, envelope)
+        return await self._deliver(event, envelope, message_id)
 
     async def _deliver(self, event: OutboxEvent, envelope: Envelope, message_id: str | None, *,
                        again: bool = False) -> bool:
         """One event: edit its message or post it; a refusal is handled by its kind. `again`
         marks the one second attempt a moved chat or a deleted message allows."""
+        if event.key:
+            self._last_attempt[event.key] = self.clock()
         try:
             if message_id:
                 await self.deliverer.edit(envelope, message_id)
@@ -198,9 +256,7 @@ class Relay:
                         exc_info=True)
             await asyncio.to_thread(self._failed, event, f"{type(exc).__name__}: {exc}", None)
             return False
-        if event.key:
-            self._last_edit[event.key] = time.monotonic()
-        await asyncio.to_thread(self._delivered, event.id, new_id)
+        await asyncio.to_thread(self._delivered, event, new_id)
         return True
 
     async def _refused(self, event: OutboxEvent, envelope: Envelope, message_id: str | None,
@@ -220,11 +276,15 @@ class Relay:
             log.info("%s message %s was deleted; posting outbox event %s afresh", front, message_id, event.id)
             return await self._deliver(event, envelope, None, again=True)
         if error.kind in (FailureKind.transient, FailureKind.moved):
+            if error.hold and error.retry_after is not None:
+                self._hold(envelope.chat_ref, message_id, error.retry_after)
             await asyncio.to_thread(self._failed, event, str(error), error.retry_after)
             return False
         reason = error.reason or Undeliverable.refused
         log.warning("%s outbox event %s can never be delivered (%s): %s", front, event.id, reason.phrase,
                     error)
+        if isinstance(envelope.message, Progress) and event.key:
+            self._ended_progress[event.key] = reason.phrase
         await asyncio.to_thread(self._end, event.id, reason, str(error))
         return False
 
@@ -240,9 +300,17 @@ class Relay:
                     log.warning("attachment %s is not in the media store: %s", path, exc)
 
     def _too_soon(self, key: str | None) -> bool:
+        """Edits of one message keep `min_edit_interval` from the last attempt, failed or not."""
         if not key or not self.min_edit_interval:
             return False
-        return time.monotonic() - self._last_edit.get(key, 0.0) < self.min_edit_interval
+        return self.clock() - self._last_attempt.get(key, float("-inf")) < self.min_edit_interval
+
+    def _hold(self, chat_ref: str, message_id: str | None, seconds: float) -> None:
+        self._not_before[(chat_ref, _action(message_id))] = self.clock() + seconds
+
+    def _held_for(self, chat_ref: str, message_id: str | None) -> float:
+        """Seconds this kind of request in this chat must still wait (0 when it may go)."""
+        return max(0.0, self._not_before.get((chat_ref, _action(message_id)), 0.0) - self.clock())
 
     def _load(self, front: str) -> list[tuple[OutboxEvent, str | None]]:
         with self.services.db.session() as session:
@@ -252,9 +320,16 @@ class Relay:
                 for event in events
             ]
 
-    def _delivered(self, event_id: int, message_id: str | None) -> None:
+    def _delivered(self, event: OutboxEvent, message_id: str | None) -> None:
         with self.services.db.session() as session:
-            outbox.mark_delivered(session, event_id, message_id)
+            outbox.mark_delivered(session, event.id, message_id)
+            if event.kind == OutboxKind.progress and event.key:
+                outbox.supersede_older_progress(session, event.key, event.id)
+
+    def _postpone(self, event_id: int, seconds: float) -> None:
+        """Not loaded again before the chat's hold ends, so held rows never crowd out other chats'."""
+        with self.services.db.session() as session:
+            outbox.postpone(session, event_id, seconds)
 
     def _failed(self, event: OutboxEvent, error: str, retry_after: float | None) -> None:
         with self.services.db.session() as session:
@@ -282,6 +357,10 @@ class Relay:
         with self.services.db.session() as session:
             job = session.get(Job, event.job_id) if event.job_id else None
             return job is not None and JobState(job.state).finished
+
+
+def _action(message_id: str | None) -> str:
+    return "edit" if message_id else "send"
 
 
 def _envelope(event: OutboxEvent) -> Envelope:

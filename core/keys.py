@@ -19,7 +19,7 @@ import base64
 import enum
 import hashlib
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -35,6 +35,11 @@ class Purpose(enum.StrEnum):
     oauth_tokens = "oauth-tokens"
     oauth_result_page = "oauth-result-page"
     telegram_webhook = "telegram-webhook"
+    download_link = "download-link"
+
+
+# Purposes whose values were sealed before key versions existed, so may still be met unversioned.
+UNVERSIONED_BEFORE = {Purpose.oauth_tokens, Purpose.oauth_result_page}
 
 
 def derive(settings: Settings, purpose: Purpose, version: int = VERSION) -> bytes:
@@ -58,16 +63,20 @@ class Sealer:
 
     def __init__(self, settings: Settings, purpose: Purpose) -> None:
         self._current = Fernet(base64.urlsafe_b64encode(derive(settings, purpose)))
-        self._legacy = Fernet(legacy_fernet_key(settings))
+        self._legacy = Fernet(legacy_fernet_key(settings)) if purpose in UNVERSIONED_BEFORE else None
 
-    def seal(self, plain: bytes) -> bytes:
-        """`v1.` + a Fernet token of `plain` (URL-safe: base64url and a dot)."""
-        return PREFIX + self._current.encrypt(plain)
+    def seal(self, plain: bytes, *, at: int | None = None) -> bytes:
+        """`v1.` + a Fernet token of `plain` (URL-safe: base64url and a dot), timestamped now or
+        `at` (epoch seconds)."""
+        token = self._current.encrypt(plain) if at is None else self._current.encrypt_at_time(plain, at)
+        return PREFIX + token
 
     def open(self, sealed: bytes, *, ttl: int | None = None) -> bytes:
         """The plain bytes; `ttl` (seconds) refuses values sealed longer ago than that."""
         if sealed.startswith(PREFIX):
             return self._current.decrypt(sealed[len(PREFIX):], ttl=ttl)
+        if self._legacy is None:
+            raise InvalidToken
         return self._legacy.decrypt(sealed, ttl=ttl)
 
     @staticmethod
@@ -78,10 +87,12 @@ class Sealer:
         """The same value sealed with the current key (its timestamp kept); raises InvalidToken."""
         if self.is_current(sealed):
             return sealed
+        if self._legacy is None:
+            raise InvalidToken
         return PREFIX + MultiFernet([self._current, self._legacy]).rotate(sealed)
 
     def reseal_legacy(self, sealed: bytes) -> bytes:
         """The value in the format before key versions (for a migration's downgrade)."""
-        if not self.is_current(sealed):
+        if not self.is_current(sealed) or self._legacy is None:
             return sealed
         return MultiFernet([self._legacy, self._current]).rotate(sealed[len(PREFIX):])

@@ -6,6 +6,8 @@ Telegram inline keyboards, numbered console prompts); nothing here knows which.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -31,7 +33,13 @@ class Attachment(BaseModel):
 
 
 class Reply(BaseModel):
-    """A command's answer, or a worker's result, in a form every front can show."""
+    """A command's answer, or a worker's result, in a form every front can show.
+
+    `expires_at` marks a message worthless after that time (a one-time link): a front never
+    delivers it later, and says to run `renew` (the command that makes a fresh one) instead.
+    `one_time_secret` says the text carries a secret (an OAuth link): the outbox forgets the
+    text once the message has left the queue, so the database keeps it no longer than that.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,9 +51,9 @@ class Reply(BaseModel):
     error: bool = False
     job_id: int | None = None
     subject: str = ""
+    expires_at: datetime | None = None
+    renew: str = ""
     one_time_secret: bool = False
-    """The text carries a one-time secret (an OAuth link): the outbox forgets the text once the
-    message has left the queue, so the database keeps it no longer than delivery takes."""
 
 
 class Progress(BaseModel):

@@ -12,7 +12,7 @@ import enum
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.messages import Progress, Reply
@@ -36,6 +36,7 @@ class Undeliverable(enum.StrEnum):
     no_private_chat = "no_private_chat"
     user_gone = "user_gone"
     no_permission = "no_permission"
+    dms_closed = "dms_closed"
     refused = "refused"
     gave_up = "gave_up"
 
@@ -51,6 +52,7 @@ _PHRASES = {
     Undeliverable.no_private_chat: "the person never opened a private chat with the bot",
     Undeliverable.user_gone: "the person's account was deleted",
     Undeliverable.no_permission: "the bot is not allowed to post there",
+    Undeliverable.dms_closed: "a one-time message met closed DMs (the person was told to ask again)",
     Undeliverable.refused: "the platform refused the message",
     Undeliverable.gave_up: f"still failing after {GIVE_UP_AFTER.days} days",
 }
@@ -178,6 +180,23 @@ def mark_delivered(session: Session, event_id: int, platform_message_id: str | N
     )
 
 
+def supersede_older_progress(session: Session, key: str, event_id: int) -> None:
+    """Once a progress update for `key` is delivered, older ones still waiting (a retry after a
+    rate limit) would only turn the message back: they are marked superseded."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.key == key, OutboxEvent.kind == OutboxKind.progress,
+               OutboxEvent.id < event_id, OutboxEvent.delivered_at.is_(None))
+        .values(delivered_at=utcnow(), last_error="superseded by a newer progress update")
+    )
+
+
+def postpone(session: Session, event_id: int, seconds: float) -> None:
+    """Leave an event alone for `seconds` without counting an attempt (its chat is rate limited)."""
+    session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                    .values(next_attempt_at=utcnow() + timedelta(seconds=seconds)))
+
+
 def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: float | None = None) -> bool:
     """Keep the event for another try, backing off exponentially (or as the platform asked).
 
@@ -234,6 +253,24 @@ def failures_since(session: Session, since: datetime) -> Counter[Undeliverable]:
     rows = session.scalars(select(OutboxEvent.failure).where(
         OutboxEvent.failure.is_not(None), OutboxEvent.delivered_at >= since))
     return Counter(Undeliverable(value) for value in rows if value in Undeliverable.__members__)
+
+
+def failure_details(
+    session: Session, since: datetime, workspace_id: int, limit: int = 5
+) -> list[tuple[Undeliverable, str, int]]:
+    """A workspace's events ended undelivered since `since`: (reason, what the front said, how
+    many), most recent first — the front's words name the place and the cause
+    ("the bot is missing Attach Files in #shorts")."""
+    rows = session.execute(
+        select(OutboxEvent.failure, OutboxEvent.last_error, func.count(), func.max(OutboxEvent.delivered_at))
+        .where(OutboxEvent.failure.is_not(None), OutboxEvent.delivered_at >= since,
+               OutboxEvent.workspace_id == workspace_id)
+        .group_by(OutboxEvent.failure, OutboxEvent.last_error)
+        .order_by(func.max(OutboxEvent.delivered_at).desc())
+        .limit(limit)
+    ).all()
+    return [(Undeliverable(failure), error or "", count) for failure, error, count, _ in rows
+            if failure in Undeliverable.__members__]
 
 
 def undelivered_count(session: Session, front: str, workspace_id: int | None = None) -> int:

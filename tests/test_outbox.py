@@ -145,3 +145,39 @@ def test_a_moved_chat_is_followed_with_everything_bound_to_it(services) -> None:
     assert chat.sent == [("new", "render finished"), ("new", "and another")]
     with services.db.session() as session:
         assert session.scalar(select(Job.reply_chat)) == "new"
+
+
+class LimitedChat:
+    """A front whose platform rate-limits one chat for a minute and counts the requests it gets."""
+
+    front = "test"
+
+    def __init__(self, limited: str) -> None:
+        self.limited = limited
+        self.asked: list[str] = []
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, envelope: Envelope) -> str | None:
+        self.asked.append(envelope.chat_ref)
+        if envelope.chat_ref == self.limited:
+            raise DeliveryError.rate_limited("429: retry after 60 s", 60.0)
+        self.sent.append((envelope.chat_ref, _text(envelope)))
+        return f"m{len(self.sent)}"
+
+    async def edit(self, envelope: Envelope, message_id: str) -> None:
+        raise AssertionError("nothing here is edited")
+
+
+def test_a_rate_limited_chat_waits_without_asking_again_or_crowding_out_other_chats(services) -> None:
+    with services.db.session() as session:
+        for n in range(60):
+            outbox.post(session, "test", "busy", Reply(text=f"busy {n}"))
+        outbox.post(session, "test", "quiet", Reply(text="quiet 1"))
+    chat = LimitedChat("busy")
+    relay = Relay(services, chat)
+    asyncio.run(relay.deliver_pending())
+    asyncio.run(relay.deliver_pending())
+    assert chat.sent == [("quiet", "quiet 1")], "the quiet chat's message got past 60 held ones"
+    assert chat.asked.count("busy") == 1, "one 429, then the busy chat waits its retry-after"
+    with services.db.session() as session:
+        assert outbox.undelivered_count(session, "test") == 60

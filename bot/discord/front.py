@@ -12,6 +12,7 @@ import discord
 from bot.discord.client import DiscordClient
 from bot.discord.deliver import DiscordDeliverer
 from bot.discord.identity import FRONT
+from bot.downloads import download_routes
 from bot.relay import Relay
 from bot.web import RouteSetup
 from core.services import Services
@@ -23,7 +24,7 @@ READY_TIMEOUT_SECONDS = 60.0
 
 class DiscordFront:
     front = FRONT
-    web_routes: tuple[RouteSetup, ...] = ()
+    web_routes: tuple[RouteSetup, ...] = (download_routes,)
 
     def __init__(
         self,

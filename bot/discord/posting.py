@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.discord.choices import remember_reactions
-from bot.discord.render import DEFAULT_UPLOAD_LIMIT, Prepared, prepare
+from bot.discord.render import Prepared, UploadLimit, prepare
 from core.messages import Reply
 from core.services import Services
 
@@ -24,6 +24,8 @@ OPEN_DMS_HELP = (
 )
 
 Sender = Callable[..., Awaitable[discord.Message | None]]
+# discord.py's default, what Discord takes in DMs and in servers below boost tier 2 (10 MiB)
+DM_UPLOAD_LIMIT = UploadLimit(discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES, "a direct message's")
 
 
 class DMClosed(Exception):
@@ -35,7 +37,7 @@ def is_closed_dm(exc: discord.HTTPException) -> bool:
 
 
 async def post(
-    services: Services, send: Sender, reply: Reply, upload_limit: int, *, reactions: bool = True
+    services: Services, send: Sender, reply: Reply, upload_limit: UploadLimit, *, reactions: bool = True
 ) -> discord.Message | None:
     """Render off the loop, send, then add the choices' emoji as reactions the bot understands."""
     prepared = await asyncio.to_thread(prepare, services, reply, upload_limit)
@@ -74,13 +76,24 @@ async def send_dm(services: Services, user: discord.abc.User, reply: Reply) -> d
         return await user.send(**kwargs)
 
     try:
-        return await post(services, send, reply, DEFAULT_UPLOAD_LIMIT)
+        return await post(services, send, reply, DM_UPLOAD_LIMIT)
     except discord.HTTPException as exc:
         if is_closed_dm(exc):
             raise DMClosed(str(exc)) from exc
         raise
 
 
-def channel_upload_limit(channel: object) -> int:
+def channel_upload_limit(channel: object) -> UploadLimit:
+    """The server's limit as discord.py reports it from its boost tier (`Guild.filesize_limit`);
+    10 MiB in a DM or a channel not in the cache."""
     guild = getattr(channel, "guild", None)
-    return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+    if guild is not None:
+        return UploadLimit(guild.filesize_limit, "this server's")
+    if isinstance(channel, discord.DMChannel):
+        return DM_UPLOAD_LIMIT
+    return UploadLimit(discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES)
+
+
+def interaction_upload_limit(interaction: discord.Interaction) -> UploadLimit:
+    """What Discord says this interaction's answer may carry (`attachment_size_limit`)."""
+    return UploadLimit(interaction.filesize_limit)

@@ -49,12 +49,31 @@ def notice_for(session: Session, user_ref: str, event_id: int) -> tuple[Notice, 
         return Notice.done, "", None
     if event_id in row.data.get("told", []):
         return Notice.done, "", None
-    fresh = row.expires_at is not None and row.expires_at > utcnow()
-    token = row.data.get("token") if fresh else None
+    token = row.data.get("token") if _fresh(row) else None
     if token and not row.data.get("answered"):
         return Notice.wait, "", None
     row.data = {**row.data, "told": [*row.data.get("told", []), event_id]}
     return (Notice.ephemeral if token else Notice.channel), str(row.data["chat"]), token
+
+
+def unanswered(session: Session, user_ref: str) -> bool:
+    """The person's command is still being answered: a follow-up now would take its place."""
+    row = session.get(OneTimeCode, _code(user_ref))
+    return bool(row is not None and _fresh(row) and row.data.get("token") and not row.data.get("answered"))
+
+
+def live_token(session: Session, user_ref: str) -> tuple[str | None, str]:
+    """The token of the person's last interaction if it still works and was answered, and the chat
+    they were in ("" if unknown)."""
+    row = session.get(OneTimeCode, _code(user_ref))
+    if row is None:
+        return None, ""
+    token = row.data.get("token") if _fresh(row) and row.data.get("answered") else None
+    return token, str(row.data.get("chat") or "")
+
+
+def _fresh(row: OneTimeCode) -> bool:
+    return row.expires_at is not None and row.expires_at > utcnow()
 
 
 def _code(user_ref: str) -> str:

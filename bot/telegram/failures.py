@@ -37,7 +37,7 @@ def classify(error: TelegramError, chat_ref: str) -> DeliveryError:
     if isinstance(error, ChatMigrated):
         return DeliveryError.chat_moved(said, chat_ref, str(error.new_chat_id))
     if isinstance(error, RetryAfter):
-        return DeliveryError(str(error), retry_seconds(error))
+        return DeliveryError.rate_limited(str(error), retry_seconds(error))
     if not isinstance(error, BadRequest | Forbidden):
         return DeliveryError(said)
     text = error.message.lower()

@@ -56,6 +56,7 @@ def status(inv: Invocation, svc: Services) -> Reply:
         depth = jobs.queue_depth(session)
         live = session.scalars(select(Lease).where(Lease.expires_at > utcnow())).all()
         undelivered = outbox.failures_since(session, utcnow() - FAILED_DELIVERIES_PERIOD)
+        details = outbox.failure_details(session, utcnow() - FAILED_DELIVERIES_PERIOD, inv.workspace_id)
     workers = [lease for lease in live if lease.name.startswith("worker:")]
     queues = sorted({q for lease in workers for q in lease.holder.split(",") if q})
     scheduler = next((lease for lease in live if lease.name == "scheduler"), None)
@@ -69,6 +70,7 @@ def status(inv: Invocation, svc: Services) -> Reply:
         f"Encoder: {encoders.select(svc.settings).reason}",
         f"LLM: {describe_plan(svc.settings)}",
         _failed_deliveries(undelivered),
+        *(f"  In this workspace, {n} {'time' if n == 1 else 'times'}: {said}" for _, said, n in details),
     ]
     return Reply(text="\n".join(lines))
 

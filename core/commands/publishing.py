@@ -13,7 +13,7 @@ from core.commands.registry import CommandError, Invocation, arg, command, optio
 from core.messages import Reply
 from core.models import Account, Member, Publication, Role, Workspace, utcnow
 from core.publish import moderation, oauth, publications, tokens
-from core.publish.oauth_types import ConnectFailed
+from core.publish.oauth_types import STATE_TTL, ConnectFailed
 from core.services import Services
 
 AT_FORMAT = "%Y-%m-%d %H:%M"
@@ -31,7 +31,8 @@ def connect(inv: Invocation, svc: Services) -> Reply:
         member = session.get_one(Member, inv.member_id)
         outbox.direct(session, member, Reply(text=(
             f"Open this link to connect {oauth.LABELS[platform]} (it works once, for 10 minutes):\n{link}\n"
-            "When you have allowed access, the page says so and I confirm here."), one_time_secret=True))
+            "When you have allowed access, the page says so and I confirm here."),
+            expires_at=utcnow() + STATE_TTL, renew=f"/connect {platform}", one_time_secret=True))
     return Reply(text=f"Check your DMs: I sent you a link to connect {oauth.LABELS[platform]}.")
 
 

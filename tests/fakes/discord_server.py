@@ -3,11 +3,16 @@
 It speaks enough of the real protocol for a real discord.py 2.7 client (PLATFORMS.md): HELLO,
 READY and GUILD_CREATE over text frames; REST answers with `Content-Type: application/json`
 exactly; multipart uploads. It enforces what Discord enforces and the product must respect:
-an interaction acknowledged later than 3 seconds (or twice) is refused, uploads over the
-chat's limit get 413 / 40005, DMs to people who closed them get 403 / 50007, editing a
-message someone deleted gets 404 / 10008 "Unknown Message", and posting in a deleted channel
-404 / 10003 "Unknown Channel".
-Tests drive it as people would: `slash`, `click`, `react`, `autocomplete`, `delete_message`.
+an interaction acknowledged later than 3 seconds (or twice) is refused, and its token dies
+after 15 minutes (401 / 50027 "Invalid Webhook Token"); uploads over the chat's limit get
+413 / 40005 (the server's boost tier sets it, 10 MiB in DMs); DMs to people who closed them
+get 403 / 50007; editing a message someone deleted gets 404 / 10008 "Unknown Message", and
+posting in a deleted channel 404 / 10003 "Unknown Channel". The bot's permissions are
+checked per channel (tests/fakes/discord_rules.py: 403 / 50001 and 50013), and channels can
+be rate limited per kind of request (`limit_posts`, `limit_edits`: 429 with retry_after).
+Every refused request is kept in `refused`.
+Tests drive it as people would: `slash`, `click`, `react`, `autocomplete`, `delete_message`,
+`deny` (take a permission from the bot in a channel), `set_boost`; `advance` moves its clock.
 """
 
 from __future__ import annotations
@@ -23,15 +28,38 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from tests.fakes.discord_rules import (
+    ADD_REACTIONS,
+    BOT_INVITE,
+    EVERYONE,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    READ_MESSAGE_HISTORY,
+    VIEW_CHANNEL,
+    Bucket,
+    Overwrite,
+    Refusal,
+    channel_permissions,
+    mask,
+    refusal_to_post,
+    too_many_requests,
+)
+
 JSON = "application/json"
 DEADLINE_SECONDS = 3.0
 EPHEMERAL, LOADING = 64, 128
 APP_ID = 900_000_000_000_000_001
 GUILD_ID = 900_000_000_000_000_100
 CHANNEL_ID = 900_000_000_000_000_200
+OTHER_CHANNEL_ID = 900_000_000_000_000_201
+CHANNEL_NAMES = {CHANNEL_ID: "shorts", OTHER_CHANNEL_ID: "clips"}
+BOT_ROLE_ID = 900_000_000_000_000_302
+OWNER_ID = 900_000_000_000_000_400
 ADMIN_ROLE_ID = 900_000_000_000_000_300
 EDITOR_ROLE_ID = 900_000_000_000_000_301
 MiB = 1024 * 1024
+TIER_UPLOAD_LIMITS = {0: 10 * MiB, 1: 10 * MiB, 2: 50 * MiB, 3: 100 * MiB}
+TOKEN_LIFETIME_SECONDS = 15 * 60
 BOT_TOKEN = "fake-bot-token"
 
 
@@ -64,14 +92,22 @@ class FakeInteraction:
 
 class FakeDiscord:
     def __init__(
-        self, *, guild_upload_limit: int = 10 * MiB, interaction_upload_limit: int = 10 * MiB
+        self, *, guild_upload_limit: int | None = None, interaction_upload_limit: int = 10 * MiB,
+        dm_upload_limit: int = 10 * MiB, premium_tier: int = 0,
     ) -> None:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.bot = FakeUser(APP_ID, "ettametta")
         self.token = BOT_TOKEN
         self.users: dict[int, FakeUser] = {}
-        self.guild_upload_limit = guild_upload_limit
+        self.premium_tier = premium_tier
+        self.guild_upload_limit = guild_upload_limit or TIER_UPLOAD_LIMITS[premium_tier]
         self.interaction_upload_limit = interaction_upload_limit
+        self.dm_upload_limit = dm_upload_limit
+        self.overwrites: dict[int, list[Overwrite]] = {c: [] for c in CHANNEL_NAMES}
+        self.post_limits: dict[int, Bucket] = {}
+        self.edit_limits: dict[int, Bucket] = {}
+        self.refused: list[Refusal] = []
+        self._clock_offset = 0.0
         self.messages: dict[int, dict[str, Any]] = {}
         self.edits: list[int] = []
         self.reactions: dict[int, list[tuple[str, int]]] = {}
@@ -102,8 +138,15 @@ class FakeDiscord:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def now(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Time passes for the fake (rate-limit windows, interaction tokens)."""
+        self._clock_offset += seconds
+
     async def start(self) -> None:
-        app = web.Application(client_max_size=256 * MiB)
+        app = web.Application(client_max_size=256 * MiB, middlewares=[self._record_refusals])
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/files/{key}/{name}", self._file)
         api = "/api/v10"
@@ -124,6 +167,7 @@ class FakeDiscord:
             ("POST", "/users/@me/channels", self._open_dm),
             ("GET", "/users/{user}", self._get_user),
             ("GET", "/channels/{channel}", self._get_channel),
+            ("GET", "/guilds/{guild}", self._get_guild),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, api + path, handler)
@@ -188,6 +232,29 @@ class FakeDiscord:
 
     def delete_channel(self, channel_id: int = CHANNEL_ID) -> None:
         self.deleted_channels.add(channel_id)
+
+    async def deny(self, *permissions: str, channel_id: int = CHANNEL_ID) -> None:
+        """A server admin takes permissions (discord_rules.NAMES) from the bot's role in a channel;
+        Discord tells the bot with CHANNEL_UPDATE."""
+        self.overwrites[channel_id].append(Overwrite(BOT_ROLE_ID, deny=mask(*permissions)))
+        await self._dispatch("CHANNEL_UPDATE", self._channel(channel_id))
+
+    async def set_boost(self, tier: int, *, tell_the_bot: bool = True) -> None:
+        """The server's boost tier changes, and with it the upload limit (GUILD_UPDATE)."""
+        self.premium_tier, self.guild_upload_limit = tier, TIER_UPLOAD_LIMITS[tier]
+        if tell_the_bot:
+            await self._dispatch("GUILD_UPDATE", self._guild())
+
+    def limit_posts(self, channel_id: int, *, limit: int, window: float) -> None:
+        self.post_limits[channel_id] = Bucket(limit, window)
+
+    def limit_edits(self, channel_id: int, *, limit: int, window: float) -> None:
+        """Edits in the channel are limited, as Discord limits edits of old messages hard."""
+        self.edit_limits[channel_id] = Bucket(limit, window)
+
+    def refusals(self, code: int | None = None, status: int | None = None) -> list[Refusal]:
+        return [r for r in self.refused
+                if (code is None or r.code == code) and (status is None or r.status == status)]
 
     async def wait_for(self, predicate: Any, timeout: float = 20.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -257,12 +324,14 @@ class FakeDiscord:
     def _guild(self) -> dict[str, Any]:
         members = [self._member(u) for u in [self.bot, *self.users.values()]]
         return {
-            "id": str(GUILD_ID), "name": "Creators", "owner_id": str(self.bot.id), "icon": None,
-            "roles": [self._role(GUILD_ID, "@everyone", "2048", 0),
+            "id": str(GUILD_ID), "name": "Creators", "owner_id": str(OWNER_ID), "icon": None,
+            "roles": [self._role(GUILD_ID, "@everyone", str(EVERYONE), 0),
                       self._role(ADMIN_ROLE_ID, "admins", "8", 2),
-                      self._role(EDITOR_ROLE_ID, "editors", "2048", 1)],
-            "members": members, "member_count": len(members), "channels": [self._channel(CHANNEL_ID)],
-            "emojis": [], "stickers": [], "features": [], "premium_tier": 0, "large": False,
+                      self._role(EDITOR_ROLE_ID, "editors", str(EVERYONE), 1),
+                      self._role(BOT_ROLE_ID, "ettametta", str(BOT_INVITE), 3)],
+            "members": members, "member_count": len(members),
+            "channels": [self._channel(c) for c in CHANNEL_NAMES],
+            "emojis": [], "stickers": [], "features": [], "premium_tier": self.premium_tier, "large": False,
             "unavailable": False, "threads": [], "voice_states": [], "presences": [],
             "joined_at": _now(), "system_channel_id": str(CHANNEL_ID), "mfa_level": 0,
             "verification_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
@@ -273,25 +342,32 @@ class FakeDiscord:
         return {"id": str(role_id), "name": name, "permissions": permissions, "position": position,
                 "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
 
-    @staticmethod
-    def _channel(channel_id: int) -> dict[str, Any]:
-        return {"id": str(channel_id), "type": 0, "name": "shorts", "position": 0, "guild_id": str(GUILD_ID),
-                "permission_overwrites": [], "nsfw": False, "topic": None, "last_message_id": None,
-                "rate_limit_per_user": 0, "parent_id": None}
+    def _channel(self, channel_id: int) -> dict[str, Any]:
+        return {"id": str(channel_id), "type": 0, "name": CHANNEL_NAMES[channel_id],
+                "position": list(CHANNEL_NAMES).index(channel_id), "guild_id": str(GUILD_ID),
+                "permission_overwrites": [o.payload() for o in self.overwrites[channel_id]],
+                "nsfw": False, "topic": None, "last_message_id": None, "rate_limit_per_user": 0,
+                "parent_id": None}
 
     def _member(self, user: FakeUser) -> dict[str, Any]:
-        return {"user": user.payload(bot=user is self.bot), "roles": [str(r) for r in user.roles],
+        roles = [BOT_ROLE_ID] if user is self.bot else user.roles
+        return {"user": user.payload(bot=user is self.bot), "roles": [str(r) for r in roles],
                 "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
 
     def _permissions(self, user: FakeUser) -> str:
-        return "8" if ADMIN_ROLE_ID in user.roles else "2048"
+        return "8" if ADMIN_ROLE_ID in user.roles else str(EVERYONE)
+
+    def bot_permissions(self, channel_id: int) -> int:
+        """What the bot may do in a guild channel: its role and @everyone, with the overwrites."""
+        roles = {GUILD_ID, BOT_ROLE_ID}
+        return channel_permissions(EVERYONE | BOT_INVITE, self.overwrites[channel_id], roles)
 
     async def _interact(
         self, kind: int, data: dict[str, Any], user: FakeUser, *, dm: bool = False,
         message: dict[str, Any] | None = None, channel_id: int = CHANNEL_ID,
     ) -> FakeInteraction:
         interaction = FakeInteraction(next(self._ids), f"tok-{next(self._ids)}", kind, user,
-                                      self.dm_channel_id(user) if dm else channel_id, time.monotonic(),
+                                      self.dm_channel_id(user) if dm else channel_id, self.now(),
                                       self.interaction_upload_limit)
         self.interactions[interaction.id] = interaction
         payload: dict[str, Any] = {
@@ -299,7 +375,8 @@ class FakeDiscord:
             "token": interaction.token, "version": 1, "data": data,
             "channel_id": str(interaction.channel_id), "locale": "en-US",
             "attachment_size_limit": interaction.attachment_size_limit, "entitlements": [],
-            "app_permissions": "2048", "authorizing_integration_owners": {}, "context": 1 if dm else 0,
+            "app_permissions": str(EVERYONE | BOT_INVITE), "authorizing_integration_owners": {},
+            "context": 1 if dm else 0,
         }
         if dm:
             payload["user"] = user.payload()
@@ -338,7 +415,7 @@ class FakeDiscord:
         interaction = self.interactions.get(int(request.match_info["id"]))
         if interaction is None or interaction.token != request.match_info["token"]:
             return _error(404, 10062, "Unknown interaction")
-        elapsed = time.monotonic() - interaction.created
+        elapsed = self.now() - interaction.created
         if elapsed > DEADLINE_SECONDS:
             self.late.append(interaction.id)
             return _error(404, 10062, "Unknown interaction")
@@ -365,8 +442,16 @@ class FakeDiscord:
     def _by_token(self, token: str) -> FakeInteraction | None:
         return next((i for i in self.interactions.values() if i.token == token), None)
 
+    def _token_refusal(self, interaction: FakeInteraction | None) -> web.Response | None:
+        """An interaction's token works for 15 minutes; then its webhook says 401 / 50027."""
+        if interaction is not None and self.now() - interaction.created > TOKEN_LIFETIME_SECONDS:
+            return _error(401, 50027, "Invalid Webhook Token")
+        return None
+
     async def _edit_original(self, request: web.Request) -> web.Response:
         interaction = self._by_token(request.match_info["token"])
+        if expired := self._token_refusal(interaction):
+            return expired
         if interaction is None or interaction.original_id is None:
             return _error(404, 10008, "Unknown Message")
         return await self._fill(request, interaction, self.messages[interaction.original_id])
@@ -388,6 +473,8 @@ class FakeDiscord:
 
     async def _delete_original(self, request: web.Request) -> web.Response:
         interaction = self._by_token(request.match_info["token"])
+        if expired := self._token_refusal(interaction):
+            return expired
         if interaction is None or interaction.original_id is None:
             return _error(404, 10008, "Unknown Message")
         self.messages[interaction.original_id]["deleted"] = True
@@ -395,6 +482,8 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request) -> web.Response:
         interaction = self._by_token(request.match_info["token"])
+        if expired := self._token_refusal(interaction):
+            return expired
         if interaction is None or interaction.acknowledged is None:
             return _error(404, 10015, "Unknown Webhook")
         original = self.messages.get(interaction.original_id or 0)
@@ -409,26 +498,44 @@ class FakeDiscord:
             return _error(404, 10003, "Unknown Channel")
         if self.rate_limited_posts:
             self.rate_limited_posts -= 1
-            return web.Response(status=429, body=json.dumps(
-                {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}).encode(),
-                headers={"Content-Type": JSON, "Retry-After": "1", "X-RateLimit-Scope": "user"})
+            return _rate_limited(0.05)
+        if limited := self._limited(self.post_limits, channel_id):
+            return limited
         recipient = next((u for u in self.users.values() if self.dm_channel_id(u) == channel_id), None)
         if recipient is not None and not recipient.dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
         body, files = await _read_body(request)
-        if recipient is None and any(len(data) > self.guild_upload_limit for _, data in files):
+        if recipient is None and (refused := refusal_to_post(
+                self.bot_permissions(channel_id), embeds=bool(body.get("embeds")), files=bool(files))):
+            return _error(*refused)
+        limit = self.dm_upload_limit if recipient is not None else self.guild_upload_limit
+        if any(len(data) > limit for _, data in files):
             return _error(413, 40005, "Request entity too large")
         return _json(self._store(channel_id, body, files, int(body.get("flags") or 0)))
 
+    def _limited(self, buckets: dict[int, Bucket], channel_id: int) -> web.Response | None:
+        bucket = buckets.get(channel_id)
+        wait = bucket.retry_after(self.now()) if bucket else None
+        return _rate_limited(wait) if wait is not None else None
+
     async def _edit_message(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel"])
+        if channel_id in CHANNEL_NAMES and not self.bot_permissions(channel_id) & VIEW_CHANNEL:
+            return _error(*MISSING_ACCESS)
         message = self.messages.get(int(request.match_info["message"]))
         if message is None or message.get("deleted"):
             return _error(404, 10008, "Unknown Message")
+        if limited := self._limited(self.edit_limits, channel_id):
+            return limited
         body, files = await _read_body(request)
         self._apply_edit(message, body, files)
         return _json(message)
 
     async def _add_reaction(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel"])
+        needed = ADD_REACTIONS | READ_MESSAGE_HISTORY
+        if channel_id in CHANNEL_NAMES and self.bot_permissions(channel_id) & needed != needed:
+            return _error(*MISSING_PERMISSIONS)
         emoji = unquote(request.match_info["emoji"])
         self.reactions.setdefault(int(request.match_info["message"]), []).append((emoji, self.bot.id))
         return web.Response(status=204)
@@ -452,12 +559,32 @@ class FakeDiscord:
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
-        if channel_id == CHANNEL_ID:
-            return _json(self._channel(CHANNEL_ID))
+        if channel_id in CHANNEL_NAMES:
+            return _json(self._channel(channel_id))
         user = next((u for u in self.users.values() if self.dm_channel_id(u) == channel_id), None)
         if user is None:
             return _error(404, 10003, "Unknown Channel")
         return _json(self._dm_channel(user))
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        if int(request.match_info["guild"]) != GUILD_ID:
+            return _error(*MISSING_ACCESS)
+        guild = self._guild()
+        for key in ("members", "channels", "threads", "voice_states", "presences", "member_count"):
+            guild.pop(key)
+        return _json(guild)
+
+    @web.middleware
+    async def _record_refusals(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        if response.status >= 400:
+            body = getattr(response, "body", None)
+            try:
+                code = int(json.loads(body).get("code", 0)) if isinstance(body, bytes) else 0
+            except (ValueError, AttributeError):
+                code = 0
+            self.refused.append(Refusal(request.method, request.path, response.status, code))
+        return response
 
     def _dm_channel(self, user: FakeUser) -> dict[str, Any]:
         return {"id": str(self.dm_channel_id(user)), "type": 1, "recipients": [user.payload()],
@@ -477,7 +604,7 @@ class FakeDiscord:
             "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
             "embeds": [], "pinned": False, "type": 0, "flags": flags, "components": [],
         }
-        if channel_id == CHANNEL_ID:
+        if channel_id in CHANNEL_NAMES:
             message["guild_id"] = str(GUILD_ID)
         self._apply_edit(message, body, files)
         self.messages[message_id] = message
@@ -521,6 +648,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return _json({"code": code, "message": message}, status)
+
+
+def _rate_limited(retry_after: float) -> web.Response:
+    body, headers = too_many_requests(retry_after)
+    return web.Response(status=429, body=body, headers=headers)
 
 
 def _now() -> str:
