@@ -7,14 +7,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATA_DIR=/data
 
-# ffmpeg (Debian's build can use NVENC when the NVIDIA runtime mounts the driver), espeak-ng,
-# the caption fonts, and libgl1/libglib2.0-0 for OpenCV, which the face detector loads.
+# The run-time Debian packages (ffmpeg, espeak-ng, the caption fonts, OpenCV's libraries): one
+# list, which scripts/setup.sh and scripts/check_image.sh read too.
+COPY scripts/debian-runtime-packages.txt /tmp/debian-runtime-packages.txt
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg espeak-ng fonts-inter fonts-dejavu-core \
-        fonts-symbola fontconfig libgl1 libglib2.0-0 \
-    && rm -rf /var/lib/apt/lists/*
+    && grep -v '^#' /tmp/debian-runtime-packages.txt | xargs apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* /tmp/debian-runtime-packages.txt
 
-RUN useradd --create-home --uid 1000 ettametta && mkdir -p /data && chown ettametta:ettametta /data
+RUN useradd --create-home --uid 1000 ettametta && install -d -o ettametta -g ettametta -m 0700 /data
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./

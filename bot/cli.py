@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from core import owner_only
 from core.config import ConfigError, Settings, load_settings
 from core.jobs import QUEUES
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    owner_only.restrict(settings)
     return int(args.handler(settings, args) or 0)
 
 

@@ -1,29 +1,28 @@
 """Download links for files too big for a chat: signed, expiring, served by the web server.
 
 When a chat can't take a file (Discord's upload limit), the message carries a smaller preview
-and a link to the full file: `PUBLIC_URL/files/<token>/<name>`. The token is a Fernet token
-(AES-128-CBC with HMAC-SHA256, cryptography.io/en/latest/fernet) made with a key derived from
-the bot's `SECRET_KEY`; it carries the file's path inside `DATA_DIR` and the time it was made,
-and is refused once `LINK_LIFETIME` has passed or if anything in it was changed. Only files
-inside `DATA_DIR` are ever linked or served. The file is sent as a download
-(`Content-Disposition: attachment`), with HTTP ranges so a phone can resume it.
+and a link to the full file: `PUBLIC_URL/files/<token>/<name>`. The token is sealed
+(core/keys.py: a Fernet token, AES-128-CBC with HMAC-SHA256, under the key HKDF derives from
+the bot's `SECRET_KEY` for download links alone); it carries the file's path inside `DATA_DIR`
+and the time it was made, and is refused once `LINK_LIFETIME` has passed or if anything in it
+was changed. Only files inside `DATA_DIR` are ever linked or served. The file is sent as a
+download (`Content-Disposition: attachment`), with HTTP ranges so a phone can resume it.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 
 from bot.web import SERVICES
 from bot.web_page import Line, respond
 from core.config import Settings
+from core.keys import Purpose, Sealer
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +31,9 @@ ROUTE = "/files/{token}/{name}"
 _ADDED = web.AppKey("download routes added", bool)
 
 
-def _cipher(settings: Settings) -> Fernet:
-    """Its own key, derived from the one that encrypts OAuth tokens, so neither opens the other's."""
-    derived = hashlib.sha256(b"ettametta download links\0" + settings.fernet_key()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+def sealer(settings: Settings) -> Sealer:
+    """Download links have a key of their own: no other sealed value opens as one."""
+    return Sealer(settings, Purpose.download_link)
 
 
 def link_for(settings: Settings, path: Path, name: str) -> str | None:
@@ -45,7 +43,7 @@ def link_for(settings: Settings, path: Path, name: str) -> str | None:
         inside = path.resolve().relative_to(root)
     except ValueError:
         return None
-    token = _cipher(settings).encrypt(inside.as_posix().encode()).decode()
+    token = sealer(settings).seal(inside.as_posix().encode()).decode()
     return f"{settings.public_url.rstrip('/')}/files/{token}/{quote(name or path.name, safe='')}"
 
 
@@ -56,7 +54,7 @@ def lifetime_words() -> str:
 def file_for(settings: Settings, token: str) -> Path | None:
     """The file a token names, if it is genuine, unexpired, inside DATA_DIR and still there."""
     try:
-        relative = _cipher(settings).decrypt(token.encode(), ttl=int(LINK_LIFETIME.total_seconds()))
+        relative = sealer(settings).open(token.encode(), ttl=int(LINK_LIFETIME.total_seconds()))
     except (InvalidToken, ValueError):
         return None
     root = settings.data_dir.resolve()

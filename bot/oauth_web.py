@@ -1,11 +1,11 @@
 """The OAuth pages: `/oauth/{platform}/callback` finishes a connection, then shows how it went.
 
-Post/Redirect/Get: the callback does the work once and redirects (303) to
-`/oauth/result?r=…`, whose token is the outcome encrypted with SECRET_KEY (Fernet). Reloading
+Post/Redirect/Get: the callback does the work once and redirects (303) to `/oauth/result?r=…`,
+whose token is the outcome sealed with a key derived from SECRET_KEY (core/keys.py). Reloading
 the result, or going Back and Forward to it, shows the same outcome again instead of running
 the used link a second time. The page says what happened in plain words, where to go back to
-(the Discord server or Telegram chat the link came from) and which command to send; nothing
-the provider or the URL carried is echoed.
+(the Discord server or Telegram chat the link came from) and which command to send; nothing the
+provider or the URL carried is echoed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from cryptography.fernet import InvalidToken
 
 from bot.web import SERVICES
 from bot.web_page import Line, respond
-from core.publish import oauth, tokens
+from core.keys import Purpose, Sealer
+from core.publish import oauth
 from core.publish.oauth_words import LABELS, REASONS, explain, next_step, private_place
 from core.services import Services
 
@@ -40,7 +41,7 @@ async def callback(request: web.Request) -> web.Response:
     if platform not in oauth.PROVIDERS:
         raise web.HTTPNotFound()
     outcome = await asyncio.to_thread(oauth.complete, services, platform, dict(request.query))
-    sealed = tokens.cipher(services.settings).encrypt(json.dumps(dataclasses.asdict(outcome)).encode())
+    sealed = result_sealer(services).seal(json.dumps(dataclasses.asdict(outcome)).encode())
     raise web.HTTPSeeOther(f"{RESULT_PATH}?r={sealed.decode()}", headers={"Cache-Control": "no-store"})
 
 
@@ -59,9 +60,13 @@ async def result(request: web.Request) -> web.Response:
     return _not_connected(outcome)
 
 
+def result_sealer(services: Services) -> Sealer:
+    return Sealer(services.settings, Purpose.oauth_result_page)
+
+
 def _unseal(services: Services, token: str) -> oauth.Outcome | None:
     try:
-        plain = tokens.cipher(services.settings).decrypt(token.encode(), ttl=int(RESULT_TTL.total_seconds()))
+        plain = result_sealer(services).open(token.encode(), ttl=int(RESULT_TTL.total_seconds()))
         fields = json.loads(plain)
         outcome = oauth.Outcome(**fields)
     except (InvalidToken, ValueError, TypeError):

@@ -6,16 +6,15 @@ service at a proxy or a self-hosted server and tests can point them at local fak
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -37,12 +36,12 @@ class Settings(BaseSettings):
     redis_url: str = ""
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
 
-    discord_token: str = ""
+    discord_token: SecretStr = SecretStr("")
     discord_guild_ids: str = ""
-    telegram_token: str = ""
+    telegram_token: SecretStr = SecretStr("")
     telegram_api_base_url: str = ""
     telegram_webhook_url: str = ""
-    telegram_webhook_secret: str = ""
+    telegram_webhook_secret: SecretStr = SecretStr("")
     telegram_link_url: str = "https://t.me"
 
     public_url: str = "http://localhost:8080"
@@ -50,8 +49,8 @@ class Settings(BaseSettings):
     web_port: int = 8080
 
     google_client_id: str = ""
-    google_client_secret: str = ""
-    youtube_api_key: str = ""
+    google_client_secret: SecretStr = SecretStr("")
+    youtube_api_key: SecretStr = SecretStr("")
     google_api_base_url: str = "https://www.googleapis.com"
     google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
     google_token_uri: str = "https://oauth2.googleapis.com/token"
@@ -61,7 +60,7 @@ class Settings(BaseSettings):
     youtube_analytics_base_url: str = "https://youtubeanalytics.googleapis.com"
 
     tiktok_client_key: str = ""
-    tiktok_client_secret: str = ""
+    tiktok_client_secret: SecretStr = SecretStr("")
     tiktok_api_base_url: str = "https://open.tiktokapis.com"
     tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
     tiktok_video_url: str = "https://www.tiktok.com/@{username}/video/{id}"
@@ -69,7 +68,7 @@ class Settings(BaseSettings):
     upload_chunk_mb: int = Field(default=16, ge=5, le=64)
 
     llm_backend: Literal["auto", "groq", "ollama", "offline"] = "auto"
-    groq_api_key: str = ""
+    groq_api_key: SecretStr = SecretStr("")
     groq_model: str = "openai/gpt-oss-20b"
     groq_base_url: str = "https://api.groq.com"
     ollama_host: str = "http://localhost:11434"
@@ -83,7 +82,7 @@ class Settings(BaseSettings):
     x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                          "slower", "veryslow"] = "veryfast"
     x264_crf: int = Field(default=21, ge=0, le=51)
-    secret_key: str = ""
+    secret_key: SecretStr = SecretStr("")
 
     job_lease_seconds: int = Field(default=60, ge=1)
     job_max_attempts: int = Field(default=3, ge=1)
@@ -94,7 +93,7 @@ class Settings(BaseSettings):
     media_store: str = ""
     s3_endpoint_url: str = ""
     s3_access_key_id: str = ""
-    s3_secret_access_key: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
     s3_region: str = "us-east-1"
     media_retention_days: int = Field(default=30, ge=0)
     uploads_retention_days: int | None = Field(default=None, ge=0)
@@ -172,8 +171,8 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_webhook_secret")
     @classmethod
-    def _telegram_secret_charset(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+    def _telegram_secret_charset(cls, value: SecretStr) -> SecretStr:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
@@ -199,11 +198,23 @@ class Settings(BaseSettings):
     def guild_ids(self) -> list[int]:
         return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
 
-    def fernet_key(self) -> bytes:
-        """The key that encrypts tokens at rest: `SECRET_KEY`, or one generated once (mode 0600)."""
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds: each `SecretStr` setting, and the password inside
+        any URL setting (`DATABASE_URL`, `QUEUE_URL`, `REDIS_URL`…); the logs redact them all."""
+        found = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                found.append(value.get_secret_value())
+            elif isinstance(value, str) and "://" in value:
+                found.append(unquote(urlsplit(value).password or ""))
+        return [secret for secret in found if secret]
+
+    def secret_material(self) -> bytes:
+        """The secret every key is derived from (core/keys.py): `SECRET_KEY`, or a random key
+        generated once into `DATA_DIR/secret.key` (mode 0600)."""
         if self.secret_key:
-            digest = hashlib.sha256(self.secret_key.encode()).digest()
-            return base64.urlsafe_b64encode(digest)
+            return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

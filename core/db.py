@@ -78,6 +78,7 @@ def alembic_config(settings: Settings) -> Any:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = settings.db_url
+    config.attributes["settings"] = settings
     return config
 
 

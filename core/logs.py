@@ -8,10 +8,6 @@ import re
 
 from core.config import Settings
 
-SECRET_FIELDS = (
-    "discord_token", "telegram_token", "google_client_secret", "youtube_api_key",
-    "tiktok_client_secret", "groq_api_key", "secret_key",
-)
 TOKEN_PATTERNS = (
     re.compile(r"(bot)\d{5,}:[\w-]{20,}"),
     re.compile(r"((?:access|refresh)_token[\"']?\s*[:=]\s*[\"']?)[\w.\-/+=]{8,}", re.I),
@@ -49,7 +45,7 @@ class RedactSecrets(logging.Filter):
 def configure(settings: Settings, *, console_level: int = logging.WARNING) -> None:
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    redact = RedactSecrets([getattr(settings, name) for name in SECRET_FIELDS])
+    redact = RedactSecrets(settings.secret_values())
     file_handler = logging.handlers.RotatingFileHandler(
         log_dir / "ettametta.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
     )

@@ -37,6 +37,8 @@ class Reply(BaseModel):
 
     `expires_at` marks a message worthless after that time (a one-time link): a front never
     delivers it later, and says to run `renew` (the command that makes a fresh one) instead.
+    `one_time_secret` says the text carries a secret (an OAuth link): the outbox forgets the
+    text once the message has left the queue, so the database keeps it no longer than that.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -51,6 +53,7 @@ class Reply(BaseModel):
     subject: str = ""
     expires_at: datetime | None = None
     renew: str = ""
+    one_time_secret: bool = False
 
 
 class Progress(BaseModel):

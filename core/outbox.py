@@ -20,6 +20,7 @@ from core.models import Job, Member, OutboxEvent, OutboxKind, Workspace, utcnow
 
 MAX_BACKOFF_SECONDS = 300
 GIVE_UP_AFTER = timedelta(days=7)
+SECRET_FORGOTTEN = "(a one-time link, not kept once the message left the queue)"
 
 
 class Undeliverable(enum.StrEnum):
@@ -171,6 +172,7 @@ def message_for_key(session: Session, front: str, key: str) -> str | None:
 
 
 def mark_delivered(session: Session, event_id: int, platform_message_id: str | None) -> None:
+    forget_secret(session, event_id)
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
@@ -218,6 +220,7 @@ def mark_failed(session: Session, event: OutboxEvent, error: str, *, retry_in: f
 
 def end_undelivered(session: Session, event_id: int, reason: Undeliverable, error: str) -> None:
     """Take an event out of the queue for good: it can never be delivered, for `reason`."""
+    forget_secret(session, event_id)
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
@@ -228,11 +231,21 @@ def end_undelivered(session: Session, event_id: int, reason: Undeliverable, erro
 def drop(session: Session, event_id: int, note: str) -> None:
     """Take an event out of the queue without delivering it, when nothing is lost (a progress
     edit for a job that has finished); `note` says why."""
+    forget_secret(session, event_id)
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
         .values(delivered_at=utcnow(), last_error=note[:1000])
     )
+
+
+def forget_secret(session: Session, event_id: int) -> None:
+    """Replace the text of a message that carried a one-time secret (`Reply.one_time_secret`):
+    called as the event leaves the queue, so the link is in the chat and nowhere else."""
+    event = session.get(OutboxEvent, event_id)
+    if event is not None and (event.payload or {}).get("one_time_secret"):
+        event.payload = {**event.payload, "text": SECRET_FORGOTTEN, "choices": []}
+        session.flush()
 
 
 def failures_since(session: Session, since: datetime) -> Counter[Undeliverable]:

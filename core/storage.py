@@ -239,7 +239,7 @@ def s3_client(settings: Settings) -> Any:
         "s3",
         endpoint_url=settings.s3_endpoint_url or None,
         aws_access_key_id=settings.s3_access_key_id or None,
-        aws_secret_access_key=settings.s3_secret_access_key or None,
+        aws_secret_access_key=settings.s3_secret_access_key.get_secret_value() or None,
         region_name=settings.s3_region,
         config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3},
                       s3={"addressing_style": "path"}),

@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libgl1 and libglib2.0-0: OpenCV, which the face detector (mediapipe) loads
-DEBIAN_PACKAGES=(ffmpeg espeak-ng fonts-inter fonts-dejavu-core fonts-symbola docker-compose libgl1 libglib2.0-0)
+# What running needs: the same list the Dockerfile installs (scripts/debian-runtime-packages.txt).
+mapfile -t DEBIAN_PACKAGES < <(grep -v '^#' scripts/debian-runtime-packages.txt)
 bash scripts/debian-packages.sh "${DEBIAN_PACKAGES[@]}"
 
 PYTHON=${PYTHON:-python3}
@@ -12,6 +12,6 @@ PYTHON=${PYTHON:-python3}
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e ".[dev]"
+    .venv/bin/pip install -q -e .
     touch "$stamp"
 fi

@@ -56,6 +56,12 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return load_settings(**base)
 
 
+def with_settings(settings: Settings, **overrides: object) -> Settings:
+    """A copy of `settings` with `overrides`, validated as the environment would be (so a secret
+    given as a string becomes the SecretStr the product reads)."""
+    return type(settings).model_validate({**settings.model_dump(), **overrides})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import SecretStr
 
 from core.ai import Brief, describe_plan, generate, words_from
 from tests.conftest import make_settings
@@ -165,7 +166,7 @@ def test_auto_without_a_key_or_a_running_ollama_is_quietly_offline(tmp_path, oll
 
 
 def test_a_wrong_groq_key_is_reported_without_the_key(tmp_path, groq_fake) -> None:
-    settings = groq_settings(tmp_path, groq_fake).model_copy(update={"groq_api_key": "gsk_wrong"})
+    settings = groq_settings(tmp_path, groq_fake).model_copy(update={"groq_api_key": SecretStr("gsk_wrong")})
     result = generate(settings, brief())
     assert result.fallbacks == ("groq refused the API key (check GROQ_API_KEY)",)
     assert "gsk_wrong" not in " ".join(result.fallbacks)

@@ -71,7 +71,10 @@ def test_the_image_is_debian_python_311_with_ffmpeg_espeak_and_fonts() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
     ignored = (REPO / ".dockerignore").read_text().splitlines()
 
+    packages = (REPO / "scripts/debian-runtime-packages.txt").read_text().split()
+
     assert "FROM python:3.11-slim-bookworm" in dockerfile
-    for package in ("ffmpeg", "espeak-ng", "fonts-inter"):
-        assert package in dockerfile
+    assert "scripts/debian-runtime-packages.txt" in dockerfile, "the image installs the shared list"
+    for package in ("ffmpeg", "espeak-ng", "fonts-inter", "fontconfig"):
+        assert package in packages
     assert ".env" in ignored and ".venv" in ignored and ".git" in ignored

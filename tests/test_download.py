@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from core.db import upgrade
 from core.discovery.download import download_candidate, downloads_dir, one_line
+from core.discovery.guarded_ytdlp import GuardedYoutubeDL
+from core.discovery.netguard import NetGuard
+from core.discovery.ytdlp_source import ydl_options
 from core.invoke import run_text
 from core.jobs import JobFailed
 from core.models import Candidate, Job, JobState, Source, Workspace
@@ -179,11 +182,9 @@ def test_a_live_candidate_is_refused_before_any_request(tmp_path: Path, server: 
 
 
 def test_every_request_yt_dlp_makes_passes_the_guard(server: FileServer) -> None:
-    from core.discovery.ytdlp_source import GuardedYoutubeDL, ydl_options
-
-    with GuardedYoutubeDL(ydl_options(), allow_private=False) as ydl, \
+    with GuardedYoutubeDL(ydl_options(), guard=NetGuard(False)) as ydl, \
             pytest.raises(JobFailed, match="private network"):
         ydl.urlopen(server.link("/media/clip.mp4"))
-    with GuardedYoutubeDL(ydl_options(), allow_private=True) as ydl:
+    with GuardedYoutubeDL(ydl_options(), guard=NetGuard(True)) as ydl:
         assert ydl.urlopen(server.link("/media/clip.mp4")).status == 200
     assert server.requests == ["/media/clip.mp4"], "the refused request was never sent"

@@ -22,9 +22,8 @@ def test_a_link_opens_its_file_for_seven_days_and_then_no_more(settings: Setting
     assert link is not None and link.startswith(f"{settings.public_url}/files/")
     assert link.endswith("/render-7.mp4")
     assert downloads.file_for(settings, _token(link)) == video.resolve()
-    cipher = downloads._cipher(settings)
     eight_days_ago = int(time.time()) - 8 * 24 * 3600
-    old = cipher.encrypt_at_time(b"renders/7/render-7.mp4", eight_days_ago).decode()
+    old = downloads.sealer(settings).seal(b"renders/7/render-7.mp4", at=eight_days_ago).decode()
     assert downloads.file_for(settings, old) is None
 
 
@@ -32,6 +31,6 @@ def test_only_files_inside_the_data_folder_are_linked_or_served(settings: Settin
     outside = tmp_path / "elsewhere.mp4"
     outside.write_bytes(b"\x00")
     assert downloads.link_for(settings, outside, "elsewhere.mp4") is None
-    escaping = downloads._cipher(settings).encrypt(b"../elsewhere.mp4").decode()
+    escaping = downloads.sealer(settings).seal(b"../elsewhere.mp4").decode()
     assert downloads.file_for(settings, escaping) is None, "even a genuine token can't leave DATA_DIR"
     assert downloads.file_for(settings, "not-a-token") is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from bot.fronts import chat_fronts
 from bot.telegram import TelegramFront
@@ -109,7 +110,7 @@ async def test_webhook_mode_takes_updates_only_with_the_secret_token(services) -
 
 async def test_a_bad_token_is_reported_clearly(services) -> None:
     fake = await FakeTelegram(token="1:right").start()
-    settings = services.settings.model_copy(update={"telegram_token": "1:wrong"})
+    settings = services.settings.model_copy(update={"telegram_token": SecretStr("1:wrong")})
     front = TelegramFront(type(services)(settings, services.db, services.dispatcher), api_root=fake.root)
     try:
         with pytest.raises(RuntimeError, match="Telegram rejected TELEGRAM_TOKEN"):
@@ -132,7 +133,7 @@ def test_a_webhook_secret_telegram_would_refuse_stops_start_up(tmp_path: Path) -
 
 
 def test_a_telegram_token_adds_the_telegram_front(services) -> None:
-    configured = type(services)(services.settings.model_copy(update={"telegram_token": "1:t"}),
+    configured = type(services)(services.settings.model_copy(update={"telegram_token": SecretStr("1:t")}),
                                 services.db, services.dispatcher)
     assert "telegram" in [front.front for front in chat_fronts(configured)]
     assert "telegram" not in [front.front for front in chat_fronts(services)]

@@ -45,7 +45,7 @@ class DiscordFront:
     async def start(self) -> None:
         """Log in (which syncs the slash commands), connect, and return once the gateway is ready."""
         try:
-            await self.client.login(self.services.settings.discord_token)
+            await self.client.login(self.services.settings.discord_token.get_secret_value())
         except discord.LoginFailure as exc:
             await self.client.close()
             raise RuntimeError("Discord refused DISCORD_TOKEN: copy the bot token again from the "

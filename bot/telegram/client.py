@@ -37,7 +37,7 @@ def build_application(settings: Settings, api_root: str, *, webhook: bool) -> Ap
     """The Application for TELEGRAM_TOKEN; `api_root` is a Bot API server's root (empty: Telegram's)."""
     builder = (
         Application.builder()
-        .token(settings.telegram_token)
+        .token(settings.telegram_token.get_secret_value())
         .concurrent_updates(True)
         .read_timeout(30)
         .media_write_timeout(600)

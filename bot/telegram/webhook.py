@@ -6,7 +6,6 @@ refused, so a stranger who learns the URL cannot inject updates.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from telegram.ext import Application
 
 from bot.web import RouteSetup
 from core.config import Settings
+from core.keys import Purpose, derive
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ DEFAULT_PATH = "/telegram/webhook"
 def webhook_secret(settings: Settings) -> str:
     """TELEGRAM_WEBHOOK_SECRET, or one derived from the secret key (stable across restarts)."""
     if settings.telegram_webhook_secret:
-        return settings.telegram_webhook_secret
-    return hmac.new(settings.fernet_key(), b"telegram-webhook", hashlib.sha256).hexdigest()
+        return settings.telegram_webhook_secret.get_secret_value()
+    return derive(settings, Purpose.telegram_webhook).hex()
 
 
 def webhook_path(settings: Settings) -> str:

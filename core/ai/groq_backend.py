@@ -26,7 +26,7 @@ class GroqBackend:
         self.label = f"Groq {self.model}"
         self.timeout = settings.llm_timeout_s
         self.client = groq.Groq(
-            api_key=settings.groq_api_key,
+            api_key=settings.groq_api_key.get_secret_value(),
             base_url=settings.groq_base_url,
             max_retries=settings.llm_max_retries,
             timeout=settings.llm_timeout_s,

@@ -13,8 +13,8 @@ PROBE_TIMEOUT_S = 5.0
 
 def groq_problem(settings: Settings) -> str | None:
     """None when Groq accepts the key and serves GROQ_MODEL; otherwise what is wrong."""
-    client = groq.Groq(api_key=settings.groq_api_key, base_url=settings.groq_base_url, max_retries=0,
-                       timeout=min(PROBE_TIMEOUT_S, settings.llm_timeout_s))
+    client = groq.Groq(api_key=settings.groq_api_key.get_secret_value(), base_url=settings.groq_base_url,
+                       max_retries=0, timeout=min(PROBE_TIMEOUT_S, settings.llm_timeout_s))
     try:
         models = {model.id for model in client.models.list().data}
     except groq.AuthenticationError:

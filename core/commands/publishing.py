@@ -32,7 +32,7 @@ def connect(inv: Invocation, svc: Services) -> Reply:
         outbox.direct(session, member, Reply(text=(
             f"Open this link to connect {oauth.LABELS[platform]} (it works once, for 10 minutes):\n{link}\n"
             "When you have allowed access, the page says so and I confirm here."),
-            expires_at=utcnow() + STATE_TTL, renew=f"/connect {platform}"))
+            expires_at=utcnow() + STATE_TTL, renew=f"/connect {platform}", one_time_secret=True))
     return Reply(text=f"Check your DMs: I sent you a link to connect {oauth.LABELS[platform]}.")
 
 

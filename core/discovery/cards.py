@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import httpx
+from yt_dlp.networking.exceptions import RequestError
 
 from core.config import Settings
-from core.discovery.netguard import check_url
+from core.discovery.guarded_ytdlp import GuardedYoutubeDL
+from core.discovery.netguard import NetGuard
+from core.discovery.ytdlp_source import ydl_options
 from core.jobs import JobFailed
 from core.messages import Attachment, Choice, Reply, format_duration
 from core.models import Candidate, RightsBasis, utcnow
@@ -72,19 +74,16 @@ def thumbnail(candidate: Candidate, settings: Settings) -> Path | None:
     existing = sorted(folder.glob(f"candidate-{candidate.id}.*")) if folder.exists() else []
     if existing:
         return existing[0]
+    guard = NetGuard(settings.download_allow_private)
     try:
-        url = check_url(candidate.thumbnail_url, allow_private=settings.download_allow_private)
-        with httpx.stream("GET", url, timeout=10, follow_redirects=False) as response:
-            response.raise_for_status()
-            suffix = IMAGE_SUFFIXES.get(response.headers.get("content-type", "").split(";")[0].strip())
-            if suffix is None:
-                return None
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > THUMBNAIL_MAX_BYTES:
-                    return None
-    except (httpx.HTTPError, JobFailed) as exc:
+        url = guard.check_url(candidate.thumbnail_url)
+        with GuardedYoutubeDL(ydl_options(socket_timeout=10), guard=guard) as ydl, \
+                ydl.urlopen(url) as response:
+            suffix = IMAGE_SUFFIXES.get(response.headers.get("Content-Type", "").split(";")[0].strip())
+            body = response.read(THUMBNAIL_MAX_BYTES + 1) if suffix else b""
+        if suffix is None or len(body) > THUMBNAIL_MAX_BYTES:
+            return None
+    except (RequestError, JobFailed) as exc:
         log.debug("no thumbnail for candidate %s: %s", candidate.id, exc)
         return None
     target = folder / f"candidate-{candidate.id}{suffix}"

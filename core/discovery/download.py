@@ -18,14 +18,17 @@ from typing import Any
 from sqlalchemy import select
 from yt_dlp.utils import DownloadError
 
-from core.discovery.netguard import check_url
-from core.discovery.ytdlp_source import GuardedYoutubeDL, ydl_options
+from core.discovery.guarded_ytdlp import NATIVE_PROTOCOLS, GuardedYoutubeDL
+from core.discovery.netguard import NetGuard
+from core.discovery.ytdlp_source import ydl_options
 from core.jobs import JobCancelled, JobFailed
 from core.models import Candidate, Source
 from core.services import Services
 
-FORMAT = ("bv*[height<=?1080][ext=mp4]+ba[ext=m4a]/b[height<=?1080][ext=mp4]/"
-          "bv*[height<=?1080]+ba/b[height<=?1080]")
+FORMAT = "/".join(
+    choice.replace("{native}", NATIVE_PROTOCOLS) for choice in (
+        "bv*[height<=?1080][ext=mp4]{native}+ba[ext=m4a]{native}", "b[height<=?1080][ext=mp4]{native}",
+        "bv*[height<=?1080]{native}+ba{native}", "b[height<=?1080]{native}"))
 MESSAGES = (
     ("private video", "This video is private, so it can't be downloaded."),
     ("members-only", "This video is for channel members only."),
@@ -67,8 +70,7 @@ def download_candidate(services: Services, candidate_id: int, progress: Progress
         url, live = candidate.url, bool((candidate.data or {}).get("live"))
     if live:
         raise JobFailed("This is a live stream; download it once it has ended.")
-    settings = services.settings
-    check_url(url, allow_private=settings.download_allow_private)
+    NetGuard(services.settings.download_allow_private).check_url(url)
     folder = downloads_dir(services)
     scratch = folder / f".partial-{candidate_id}-{uuid.uuid4().hex[:8]}"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def _fetch(services: Services, url: str, scratch: Path, progress: ProgressFn) ->
         progress_hooks=[_hook(progress, max_bytes)], restrictfilenames=True, overwrites=True,
     )
     try:
-        with GuardedYoutubeDL(options, allow_private=settings.download_allow_private) as ydl:
+        with GuardedYoutubeDL(options, guard=NetGuard(settings.download_allow_private)) as ydl:
             info = ydl.extract_info(url, download=False)
             _check_limits(info, settings.max_input_minutes, max_bytes)
             ydl.process_ie_result(info, download=True)

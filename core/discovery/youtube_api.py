@@ -51,7 +51,7 @@ class YouTubeApi:
         self._workspace_id = workspace_id
         self._document = google_api.discovery_document(
             "youtube", "v3", settings.google_api_base_url.rstrip("/") + "/")
-        self._key = settings.youtube_api_key
+        self._key = settings.youtube_api_key.get_secret_value()
         self._clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._prepaid: dict[str, int] = {}

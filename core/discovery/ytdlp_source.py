@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import deno
-from yt_dlp import YoutubeDL
 from yt_dlp.utils import DownloadError
 
+from core.discovery.guarded_ytdlp import GuardedYoutubeDL
 from core.discovery.model import YTDLP, Fetched, Found
-from core.discovery.netguard import check_url
+from core.discovery.netguard import NetGuard
 from core.jobs import JobFailed
 from core.services import Services
 
@@ -56,27 +56,6 @@ def ydl_options(**extra: Any) -> dict[str, Any]:
             "js_runtimes": {"deno": {"path": deno.find_deno_bin()}}, **extra}
 
 
-class GuardedYoutubeDL(YoutubeDL):
-    """Every request yt-dlp makes (the page, an embedded player, the media itself) and the
-    address it was redirected to pass the URL guard, not just the link a person gave."""
-
-    def __init__(self, params: dict[str, Any], *, allow_private: bool) -> None:
-        super().__init__(params)
-        self._allow_private = allow_private
-
-    def urlopen(self, req: Any) -> Any:
-        url = req if isinstance(req, str) else req.url
-        check_url(url, allow_private=self._allow_private)
-        response = super().urlopen(req)
-        if getattr(response, "url", url) != url:
-            try:
-                check_url(response.url, allow_private=self._allow_private)
-            except JobFailed:
-                response.close()
-                raise
-        return response
-
-
 class _QuietLogger:
     def debug(self, msg: str) -> None:
         return None
@@ -107,8 +86,8 @@ class YtdlpSource:
         return results
 
     def _videos(self, url: str) -> list[Found]:
-        allow = self.settings.download_allow_private
-        check_url(url, allow_private=allow)
+        guard = NetGuard(self.settings.download_allow_private)
+        guard.check_url(url)
         listing = self._extract(url, extract_flat="in_playlist", playlistend=ENTRY_LIMIT)
         entries = listing.get("entries")
         if entries is None:
@@ -119,7 +98,7 @@ class YtdlpSource:
             if not target:
                 continue
             try:
-                check_url(target, allow_private=allow)
+                guard.check_url(target)
                 found.append(to_found(self._extract(target)))
             except (DownloadError, JobFailed) as exc:
                 log.info("skipping %s: %s", target, _one_line(exc))
@@ -127,8 +106,8 @@ class YtdlpSource:
 
     def _extract(self, url: str, **extra: Any) -> dict[str, Any]:
         PACER.wait(url, self.settings.ytdlp_min_interval_seconds)
-        allow = self.settings.download_allow_private
-        with GuardedYoutubeDL(ydl_options(**extra), allow_private=allow) as ydl:
+        guard = NetGuard(self.settings.download_allow_private)
+        with GuardedYoutubeDL(ydl_options(**extra), guard=guard) as ydl:
             return ydl.sanitize_info(ydl.extract_info(url, download=False))
 
 

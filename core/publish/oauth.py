@@ -93,7 +93,7 @@ def begin(session: Session, settings: Settings, platform: str, workspace_id: int
     url = source.authorization_url(settings, redirect, state, verifier)
     session.add(OAuthState(
         state=_digest(state), platform=platform, workspace_id=workspace_id, member_id=member_id,
-        code_verifier_blob=tokens.cipher(settings).encrypt(verifier.encode()),
+        code_verifier_blob=tokens.cipher(settings).seal(verifier.encode()),
         redirect_uri=redirect, expires_at=utcnow() + STATE_TTL,
     ))
     return url
@@ -116,7 +116,7 @@ def consume(session: Session, settings: Settings, platform: str, state: str) -> 
     if not taken:
         log.warning("refused a %s OAuth callback: state #%s was used concurrently", platform, row.id)
         raise StaleLink("This link was already used.", "link_used", row.id, row.member_id, row.workspace_id)
-    verifier = tokens.cipher(settings).decrypt(row.code_verifier_blob or b"").decode()
+    verifier = tokens.cipher(settings).open(row.code_verifier_blob or b"").decode()
     return Pending(platform, row.workspace_id, row.member_id, verifier, row.redirect_uri)
 
 

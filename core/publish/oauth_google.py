@@ -34,7 +34,8 @@ def configured(settings: Settings) -> bool:
 
 def _flow(settings: Settings, redirect_uri: str, state: str, verifier: str) -> Flow:
     config = {"web": {
-        "client_id": settings.google_client_id, "client_secret": settings.google_client_secret,
+        "client_id": settings.google_client_id,
+        "client_secret": settings.google_client_secret.get_secret_value(),
         "auth_uri": settings.google_auth_uri, "token_uri": settings.google_token_uri,
         "redirect_uris": [redirect_uri],
     }}
@@ -96,7 +97,8 @@ def refresh(settings: Settings, refresh_token: str) -> dict[str, Any]:
     """A new access token from the refresh token (Google keeps the refresh token unless it says)."""
     credentials = Credentials(
         token=None, refresh_token=refresh_token, token_uri=settings.google_token_uri,
-        client_id=settings.google_client_id, client_secret=settings.google_client_secret,
+        client_id=settings.google_client_id,
+        client_secret=settings.google_client_secret.get_secret_value(),
     )
     try:
         credentials.refresh(Request())

@@ -42,10 +42,15 @@ def authorization_url(settings: Settings, redirect_uri: str, state: str, verifie
     return f"{settings.tiktok_auth_url}?{query}"
 
 
+def _client(settings: Settings) -> dict[str, str]:
+    """The app's credentials, as TikTok's token endpoints take them in the form body."""
+    return {"client_key": settings.tiktok_client_key,
+            "client_secret": settings.tiktok_client_secret.get_secret_value()}
+
+
 def exchange(settings: Settings, redirect_uri: str, state: str, verifier: str, code: str) -> dict[str, Any]:
     form = {
-        "client_key": settings.tiktok_client_key, "client_secret": settings.tiktok_client_secret,
-        "code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri,
+        **_client(settings), "code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri,
         "code_verifier": verifier,
     }
     try:
@@ -63,8 +68,7 @@ def exchange(settings: Settings, redirect_uri: str, state: str, verifier: str, c
 def refresh(settings: Settings, refresh_token: str) -> dict[str, Any]:
     """A new access token and a new refresh token: TikTok rotates them, the caller stores both."""
     form = {
-        "client_key": settings.tiktok_client_key, "client_secret": settings.tiktok_client_secret,
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
+        **_client(settings), "grant_type": "refresh_token", "refresh_token": refresh_token,
     }
     try:
         response = httpx.post(api(settings, "/v2/oauth/token/"), data=form, timeout=HTTP_TIMEOUT_S)
@@ -105,8 +109,7 @@ def revoke(settings: Settings, tokens: dict[str, Any]) -> None:
     token = tokens.get("access_token")
     if not token:
         return
-    form = {"client_key": settings.tiktok_client_key, "client_secret": settings.tiktok_client_secret,
-            "token": token}
+    form = {**_client(settings), "token": token}
     response = httpx.post(api(settings, "/v2/oauth/revoke/"), data=form, timeout=HTTP_TIMEOUT_S)
     if response.status_code >= 500:
         response.raise_for_status()

@@ -1,4 +1,5 @@
-"""Encrypted OAuth tokens: stored with Fernet, refreshed before they expire, health tracked.
+"""Encrypted OAuth tokens: sealed with their own key (core/keys.py), refreshed before they expire,
+health tracked.
 
 Everything that calls a platform on a person's behalf (uploads, analytics) asks
 `access_token` for a bearer token. A refresh that the platform refuses (revoked access, a
@@ -15,12 +16,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core import outbox
 from core.config import Settings
+from core.keys import Purpose, Sealer
 from core.messages import Reply
 from core.models import Account, Member
 from core.publish import oauth_google, oauth_tiktok
@@ -36,8 +38,9 @@ class TokenError(Exception):
     """The account can't be used until someone reconnects it; the message says so plainly."""
 
 
-def cipher(settings: Settings) -> Fernet:
-    return Fernet(settings.fernet_key())
+def cipher(settings: Settings) -> Sealer:
+    """Seals and opens OAuth tokens and PKCE verifiers at rest."""
+    return Sealer(settings, Purpose.oauth_tokens)
 
 
 def settings_of(session: Session) -> Settings:
@@ -74,7 +77,7 @@ def load_tokens(settings: Settings, account: Account) -> dict[str, Any]:
         raise TokenError(f"The {account.platform} account {describe(account)} has no stored tokens; "
                          f"reconnect it with /connect {account.platform}.")
     try:
-        return json.loads(cipher(settings).decrypt(account.token_blob))
+        return json.loads(cipher(settings).open(account.token_blob))
     except InvalidToken:
         raise TokenError(
             f"The tokens of {describe(account)} can't be decrypted: SECRET_KEY changed since it was "
@@ -163,11 +166,10 @@ def reconnect_reply(session: Session, settings: Settings, account: Account, reas
     try:
         link = oauth.begin(session, settings, account.platform, account.workspace_id, account.connected_by)
     except oauth.ConnectFailed:
-        text += f": run /connect {account.platform}."
-    else:
-        text += (f" with this link (valid 10 minutes; /connect {account.platform} makes a new one):\n"
-                 f"{link}")
-    return Reply(text=text, subject=f"account:{account.id}")
+        return Reply(text=f"{text}: run /connect {account.platform}.", subject=f"account:{account.id}")
+    text += (f" with this link (valid 10 minutes; /connect {account.platform} makes a new one):\n"
+             f"{link}")
+    return Reply(text=text, subject=f"account:{account.id}", one_time_secret=True)
 
 
 def describe(account: Account) -> str:
@@ -199,7 +201,7 @@ def _normalise(tokens: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seal(settings: Settings, tokens: dict[str, Any]) -> bytes:
-    return cipher(settings).encrypt(json.dumps(tokens, sort_keys=True).encode())
+    return cipher(settings).seal(json.dumps(tokens, sort_keys=True).encode())
 
 
 def _as_datetime(epoch: Any) -> datetime | None:

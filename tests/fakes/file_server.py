@@ -1,7 +1,9 @@
-"""A local HTTP server for yt-dlp tests: serves given bodies by path (with ranges), 404 otherwise.
+"""A local HTTP server for yt-dlp tests: serves given bodies by path (with ranges), redirects
+given paths (302), 404 otherwise. It listens on 127.0.0.1, or on another loopback address.
 
     with FileServer() as server:
         url = server.add("/clip.mp4", path.read_bytes(), "video/mp4")
+        server.redirect("/moved", "http://elsewhere.test/clip.mp4")
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ NOT_FOUND = b"<html><body>Not Found</body></html>"
 
 
 class FileServer(LocalServer):
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[str] = []
 
     def add(self, path: str, body: bytes, content_type: str) -> str:
         self.files[path] = (body, content_type)
         return self.link(path)
+
+    def redirect(self, path: str, location: str) -> None:
+        self.redirects[path] = location
 
     def link(self, path: str) -> str:
         return self.url.rstrip("/") + path
@@ -37,6 +44,9 @@ class FileServer(LocalServer):
 
             def _answer(self, *, with_body: bool) -> None:
                 server.requests.append(self.path)
+                if self.path in server.redirects:
+                    self.send(302, b"", "text/plain", {"Location": server.redirects[self.path]})
+                    return
                 found = server.files.get(self.path.split("?", 1)[0])
                 if found is None:
                     self.send(404, NOT_FOUND if with_body else b"", "text/html")

@@ -1,4 +1,5 @@
-"""The plumbing the publishing fakes share: a real HTTP server on 127.0.0.1, port 0, in a thread.
+"""The plumbing the publishing fakes share: a real HTTP server on 127.0.0.1 (or another loopback
+address), port 0, in a thread.
 
 A fake subclasses `LocalServer` and returns its request handler class from `handler()`; handlers
 subclass `FakeHandler` for sending bodies and draining uploads without keeping them.
@@ -14,8 +15,8 @@ from typing import Any, Self
 BLOCK = 1024 * 1024
 
 
-def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -50,6 +51,7 @@ class FakeHandler(BaseHTTPRequestHandler):
 
 class LocalServer:
     _server: ThreadingHTTPServer | None = None
+    host = "127.0.0.1"
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
@@ -57,10 +59,15 @@ class LocalServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "start the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start the fake first"
+        return int(self._server.server_address[1])
 
     def start(self) -> Self:
-        self._server = serve(self.handler())
+        self._server = serve(self.handler(), self.host)
         return self
 
     def stop(self) -> None:

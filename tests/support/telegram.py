@@ -20,6 +20,7 @@ from core.models import Member, Render, Workspace
 from core.proposals.making import ReplyTo, propose
 from core.proposals.replies import proposal_reply
 from core.services import Services
+from tests.conftest import with_settings
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.support.media import video
 from tests.support.proposals import make_render
@@ -97,7 +98,7 @@ async def telegram_front(
     overrides: dict[str, Any] = {"telegram_token": TOKEN, **settings}
     if local_server:
         overrides["telegram_api_base_url"] = fake.root
-    svc = dataclasses.replace(services, settings=services.settings.model_copy(update=overrides))
+    svc = dataclasses.replace(services, settings=with_settings(services.settings, **overrides))
     front = TelegramFront(svc, api_root=fake.root, min_edit_interval=0.0, relay_interval=0.05)
     stop = asyncio.Event()
     task = None
